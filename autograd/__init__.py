@@ -1,0 +1,8 @@
+"""A scalar reverse-mode autodiff engine: Values, backward(), and the functional API."""
+
+from .backward import grad, hessian, value_and_grad
+from .check import gradcheck
+from .grad_mode import enable_grad, no_grad
+from .value import Value
+
+__all__ = ["Value", "no_grad", "enable_grad", "grad", "value_and_grad", "hessian", "gradcheck"]

@@ -1,0 +1,54 @@
+"""Timing helpers shared by the benchmarks (see "Benchmark rules" in DESIGN.md)."""
+
+from __future__ import annotations
+
+import gc
+import platform
+import statistics
+import time
+from collections.abc import Callable
+
+
+def time_block(step: Callable[[], object], steps: int, pause_gc: bool) -> float:
+    """Seconds per step over one block. The block ends with a full collection, so every engine
+    pays for freeing its own graph; with ``pause_gc`` the cyclic GC is off during the steps only."""
+    was_enabled = gc.isenabled()
+    gc.collect()
+    start = time.perf_counter()
+    if pause_gc:
+        gc.disable()
+    try:
+        for _ in range(steps):
+            step()
+    finally:
+        if was_enabled:
+            gc.enable()
+    gc.collect()
+    return (time.perf_counter() - start) / steps
+
+
+def alternate(
+    engines: dict[str, Callable[[], object]], blocks: int, steps: int, pause_gc: bool
+) -> dict[str, float]:
+    """Median seconds per step for each engine, timed in alternating blocks."""
+    samples: dict[str, list[float]] = {name: [] for name in engines}
+    for _ in range(blocks):
+        for name, step in engines.items():
+            samples[name].append(time_block(step, steps, pause_gc))
+    return {name: statistics.median(ts) for name, ts in samples.items()}
+
+
+def machine() -> str:
+    """One line saying where the numbers came from."""
+    import os
+
+    return f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores"
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    """A plain-text table with right-aligned columns (the first left-aligned)."""
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    fmt = lambda r: "  ".join(  # noqa: E731
+        str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths))
+    )
+    return "\n".join([fmt(header), fmt(["-" * w for w in widths]), *map(fmt, rows)])

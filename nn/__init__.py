@@ -1,0 +1,1 @@
+"""Neural networks built from Values."""

@@ -1,0 +1,1 @@
+"""Pictures of the computation graph and of backprop."""
