@@ -1,38 +1,38 @@
-"""Whether ops record a graph, and in which module scope new nodes are made (per thread)."""
+"""Whether ops record a graph, and in which module scope new nodes are made.
+
+Both live in one context variable (per thread, and per asyncio task), so ``no_grad`` in one
+thread never changes what another records. Reading it still costs more than a plain attribute,
+so a global count of open contexts lets every op skip the read while none is open anywhere.
+"""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
 from contextlib import ContextDecorator, contextmanager
+from contextvars import ContextVar, Token
 
+Scope = tuple[str, ...]
 
-class _State(threading.local):
-    # Class attributes are each thread's starting values.
-    enabled: bool = True
-    scope: tuple[str, ...] | None = None
-
-
-STATE = _State()
+# (ops record a graph, module scope path of new nodes)
+MODE: ContextVar[tuple[bool, Scope | None]] = ContextVar("autograd_mode", default=(True, None))
 
 
 class _Anywhere:
-    """How many grad-mode or scope contexts are open in any thread.
-
-    Reading a thread-local costs several times a plain attribute; while this count is zero (the
-    usual case) every op knows it records, outside any scope, without reading one.
-    """
+    """How many grad-mode or scope contexts are open, in any thread."""
 
     def __init__(self) -> None:
         self.open = 0
-        self.lock = threading.Lock()
+        self._lock = threading.Lock()
 
-    def enter(self) -> None:
-        with self.lock:
+    def push(self, enabled: bool, scope: Scope | None) -> Token:
+        with self._lock:
             self.open += 1
+        return MODE.set((enabled, scope))
 
-    def exit(self) -> None:
-        with self.lock:
+    def pop(self, token: Token) -> None:
+        MODE.reset(token)
+        with self._lock:
             self.open -= 1
 
 
@@ -43,18 +43,15 @@ class _GradMode(ContextDecorator):
     _mode: bool
 
     def _recreate_cm(self) -> _GradMode:
-        # A decorated function gets a fresh context per call, so recursion and threads
-        # never share the saved state.
+        # A decorated function gets a fresh context per call, so recursion and threads never
+        # share the saved token.
         return type(self)()
 
     def __enter__(self) -> None:
-        ANYWHERE.enter()
-        self._saved = STATE.enabled
-        STATE.enabled = self._mode
+        self._token = ANYWHERE.push(self._mode, MODE.get()[1])
 
     def __exit__(self, *exc: object) -> None:
-        STATE.enabled = self._saved
-        ANYWHERE.exit()
+        ANYWHERE.pop(self._token)
 
 
 class no_grad(_GradMode):  # noqa: N801 - the name users know from PyTorch
@@ -70,22 +67,35 @@ class enable_grad(_GradMode):  # noqa: N801
 
 
 def is_grad_enabled() -> bool:
-    """True when ops record the graph in this thread."""
-    return STATE.enabled
+    """True when ops record the graph here."""
+    return MODE.get()[0]
+
+
+def current_scope() -> Scope | None:
+    """The module scope path new Values are tagged with here (None outside modules)."""
+    return MODE.get()[1]
+
+
+def enter_scope(name: str) -> Token:
+    """Push ``name`` onto the scope path; pass the token to :func:`exit_scope`.
+
+    ``nn.Module.__call__`` uses this pair (cheaper than a ``with`` block) so every Value made
+    inside a neuron or a layer knows it, and the visualizer can collapse it into one box.
+    """
+    enabled, outer = MODE.get()
+    return ANYWHERE.push(enabled, (outer or ()) + (name,))
+
+
+def exit_scope(token: Token) -> None:
+    """Undo the matching :func:`enter_scope`."""
+    ANYWHERE.pop(token)
 
 
 @contextmanager
-def scope(name: str) -> Iterator[tuple[str, ...]]:
-    """Tag every Value made inside with the scope path (``("layers.0", "neurons.3")``).
-
-    ``nn.Module`` enters one per call so the visualizer can collapse a neuron or a layer into one
-    box. Outside any scope a node's ``scope`` is None and costs nothing more.
-    """
-    ANYWHERE.enter()
-    saved = STATE.scope
-    STATE.scope = (saved or ()) + (name,)
+def scope(name: str) -> Iterator[Scope]:
+    """Tag every Value made inside with the scope path, e.g. ``("MLP:", "Layer:layers.0")``."""
+    token = enter_scope(name)
     try:
-        yield STATE.scope
+        yield MODE.get()[1] or ()
     finally:
-        STATE.scope = saved
-        ANYWHERE.exit()
+        exit_scope(token)

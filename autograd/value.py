@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from .grad_mode import ANYWHERE, STATE
+from .grad_mode import ANYWHERE, MODE
 from .namespaces import FLOAT
 from .ops import (
     ABS,
@@ -65,7 +65,7 @@ class Value:
         self.parents = ()
         self.arg = None
         self.label = label
-        self.scope = STATE.scope if ANYWHERE.open else None
+        self.scope = MODE.get()[1] if ANYWHERE.open else None
 
     # ---- arithmetic: each dunder is one op from the table --------------------------------------
     def __add__(self, other: Any) -> Value:  # self + other
@@ -211,23 +211,23 @@ class Value:
         return float(self.data)
 
     def __bool__(self) -> bool:
-        return self.data != 0
+        return _observed(self, "bool", None, self.data != 0)
 
     def __format__(self, spec: str) -> str:
         return format(self.data, spec)
 
     # Comparisons compare data; == and hash stay identity so Values can key dicts and sets.
     def __lt__(self, other: Any) -> bool:
-        return self.data < _data(other)
+        return _observed(self, "<", other, self.data < _data(other))
 
     def __le__(self, other: Any) -> bool:
-        return self.data <= _data(other)
+        return _observed(self, "<=", other, self.data <= _data(other))
 
     def __gt__(self, other: Any) -> bool:
-        return self.data > _data(other)
+        return _observed(self, ">", other, self.data > _data(other))
 
     def __ge__(self, other: Any) -> bool:
-        return self.data >= _data(other)
+        return _observed(self, ">=", other, self.data >= _data(other))
 
     def __repr__(self) -> str:
         parts = [f"data={self.data!r}", f"grad={self.grad!r}"]
@@ -236,6 +236,17 @@ class Value:
         if self.label:
             parts.append(f"label={self.label!r}")
         return f"Value({', '.join(parts)})"
+
+
+# Called as observer(value, symbol, other, result) whenever Python control flow reads a Value
+# through a comparison or a truth test; the tape uses it to notice data-dependent structure.
+DATA_OBSERVERS: list[Callable[[Value, str, Any, bool], None]] = []
+
+
+def _observed(v: Value, symbol: str, other: Any, result: bool) -> bool:
+    for observe in DATA_OBSERVERS:
+        observe(v, symbol, other, result)
+    return result
 
 
 def _is_number(x: Any) -> bool:
@@ -283,9 +294,9 @@ def _node(data: float, op: str, parents: tuple[Value, ...], arg: Any) -> Value:
     v.data = data
     v.grad = 0.0
     v.label = ""
-    if ANYWHERE.open:  # some thread is in no_grad/enable_grad or a scope: read this thread's
-        v.scope = STATE.scope
-        if not STATE.enabled:
+    if ANYWHERE.open:  # some thread is in no_grad/enable_grad or a scope: read ours
+        enabled, v.scope = MODE.get()
+        if not enabled:
             v.op = ""
             v.parents = ()
             v.arg = None
@@ -325,9 +336,9 @@ def _binary(op: Op, a: Value, b: Value) -> Value:
     v.grad = 0.0
     v.label = ""
     v.arg = None
-    if ANYWHERE.open:
-        v.scope = STATE.scope
-        if not STATE.enabled:
+    if ANYWHERE.open:  # some thread is in no_grad/enable_grad or a scope: read ours
+        enabled, v.scope = MODE.get()
+        if not enabled:
             v.op = ""
             v.parents = ()
             return v
