@@ -120,7 +120,9 @@ def _argnums(fname: str, argnums: int | Sequence[int], nargs: int) -> tuple[int,
     return tuple(i % nargs for i in nums)
 
 
-def _prepare(fname: str, args: tuple[Any, ...], argnums: Any) -> tuple[list[Any], tuple[int, ...], bool]:
+def _prepare(
+    fname: str, args: tuple[Any, ...], argnums: Any
+) -> tuple[list[Any], tuple[int, ...], bool]:
     """Every numeric argument as a Value; which to differentiate; whether we are nested.
 
     Nested means a caller handed us Values (``grad(grad(f))``): then results stay Values with a

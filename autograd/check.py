@@ -49,7 +49,8 @@ def gradcheck(
     for i, (x, a, n) in enumerate(zip(xs, analytic, numeric)):
         good = abs(a - n) <= atol + rtol * abs(n)
         ok &= good
-        rows.append(f"{i:>5}  {x:>14.6g}  {a:>16.9g}  {n:>16.9g}  {abs(a - n):>10.3g}  {'ok' if good else 'MISMATCH'}")
+        verdict = "ok" if good else "MISMATCH"
+        rows.append(f"{i:>5}  {x:>14.6g}  {a:>16.9g}  {n:>16.9g}  {abs(a - n):>10.3g}  {verdict}")
     if ok:
         return True
     header = f"{'input':>5}  {'value':>14}  {'analytic':>16}  {'numeric':>16}  {'abs err':>10}"

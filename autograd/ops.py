@@ -58,7 +58,9 @@ def register(op: Op) -> Op:
     if op.has_arg and op.arity != 1:
         # Executors pass the constant after the single input; keeping it to unary ops lets the
         # hot binary path skip the check.
-        raise ValueError(f"register: only unary ops take a constant arg, {op.name!r} has arity {op.arity}")
+        raise ValueError(
+            f"register: only unary ops take a constant arg, {op.name!r} has arity {op.arity}"
+        )
     OPS[op.name] = op
     return op
 
@@ -114,155 +116,235 @@ def _dot_vjp(m: Any, g: Any, out: Any, *wx: Any) -> tuple[Any, ...]:
     return tuple(g * x for x in wx[n:]) + tuple(g * w for w in wx[:n])
 
 
-ADD = register(Op(
-    "add", "+", 2,
-    fwd=lambda m, a, b: a + b,
-    vjp=lambda m, g, out, a, b: (g, g),
-    doc="a + b;  d/da = 1, d/db = 1",
-    examples=((1.5, -2.0), (0.3, 0.7)),
-))
-SUB = register(Op(
-    "sub", "-", 2,
-    fwd=lambda m, a, b: a - b,
-    vjp=lambda m, g, out, a, b: (g, -g),
-    doc="a - b;  d/da = 1, d/db = -1",
-    examples=((1.5, -2.0), (0.3, 0.7)),
-))
-MUL = register(Op(
-    "mul", "*", 2,
-    fwd=lambda m, a, b: a * b,
-    vjp=lambda m, g, out, a, b: (g * b, g * a),
-    doc="a * b;  d/da = b, d/db = a",
-    examples=((1.5, -2.0), (0.3, 0.7)),
-))
-DIV = register(Op(
-    "div", "/", 2,
-    fwd=lambda m, a, b: m.div(a, b),
-    vjp=lambda m, g, out, a, b: (m.div(g, b), -m.div(g * out, b)),
-    doc="a / b;  d/da = 1/b, d/db = -a/b^2",
-    examples=((1.5, -2.0), (0.3, 0.7)),
-    check=_nonzero_divisor,
-))
-NEG = register(Op(
-    "neg", "neg", 1,
-    fwd=lambda m, x: -x,
-    vjp=lambda m, g, out, x: (-g,),
-    doc="-x;  d/dx = -1",
-    examples=((1.5,), (-0.4,)),
-))
-POW = register(Op(
-    "pow", "**{arg}", 1,
-    fwd=lambda m, x, n: m.pow(x, n),
-    vjp=lambda m, g, out, x, n: (_pow_base_grad(m, g, x, n),),
-    doc="x^n for a constant n;  d/dx = n x^(n-1)",
-    examples=((1.7, 2), (0.6, -1.5), (-1.2, 3), (2.5, 0.5)),
-    has_arg=True,
-    check=_pow_domain,
-))
-POW_VALUE = register(Op(
-    "pow_value", "**", 2,
-    fwd=lambda m, x, y: m.pow(x, y),
-    # d/dy x^y = x^y log x: nan for a negative base (as in PyTorch), 0 where x = 0 and y > 0.
-    vjp=lambda m, g, out, x, y: (
-        _pow_base_grad(m, g, x, y),
-        m.where(m.iszero(x), 0.0 * g, g * out * m.log(x)),
-    ),
-    doc="x^y for a Value y;  d/dx = y x^(y-1), d/dy = x^y log x",
-    examples=((1.5, 2.3), (0.7, -0.4), (2.0, 3.0)),
-    check=_pow_domain,
-))
-EXP = register(Op(
-    "exp", "exp", 1,
-    fwd=lambda m, x: m.exp(x),
-    vjp=lambda m, g, out, x: (g * out,),
-    doc="e^x;  d/dx = e^x",
-    examples=((0.5,), (-1.3,), (3.0,)),
-    check=_exp_range,
-))
-LOG = register(Op(
-    "log", "log", 1,
-    fwd=lambda m, x: m.log(x),
-    vjp=lambda m, g, out, x: (m.div(g, x),),
-    doc="ln x;  d/dx = 1/x",
-    examples=((0.5,), (3.0,)),
-    check=_positive,
-))
-SQRT = register(Op(
-    "sqrt", "sqrt", 1,
-    fwd=lambda m, x: m.sqrt(x),
-    vjp=lambda m, g, out, x: (m.div(g, 2.0 * out),),
-    doc="sqrt(x);  d/dx = 1 / (2 sqrt(x))",
-    examples=((0.5,), (3.0,)),
-    check=_non_negative,
-))
-TANH = register(Op(
-    "tanh", "tanh", 1,
-    fwd=lambda m, x: m.tanh(x),
-    vjp=lambda m, g, out, x: (g * (1.0 - out * out),),
-    doc="tanh x;  d/dx = 1 - tanh(x)^2",
-    examples=((0.5,), (-1.3,), (2.0,)),
-))
-SIGMOID = register(Op(
-    "sigmoid", "σ", 1,
-    fwd=lambda m, x: m.sigmoid(x),
-    vjp=lambda m, g, out, x: (g * out * (1.0 - out),),
-    doc="σ(x) = 1 / (1 + e^-x);  d/dx = σ(x) (1 - σ(x))",
-    examples=((0.5,), (-1.3,), (4.0,)),
-))
-RELU = register(Op(
-    "relu", "ReLU", 1,
-    fwd=lambda m, x: m.where(x > 0, x, 0.0),
-    vjp=lambda m, g, out, x: (g * m.step(x),),
-    doc="max(x, 0);  d/dx = 1 if x > 0 else 0",
-    examples=((0.5,), (-1.3,)),
-))
-LEAKY_RELU = register(Op(
-    "leaky_relu", "LeakyReLU({arg})", 1,
-    fwd=lambda m, x, slope: m.where(x > 0, x, slope * x),
-    vjp=lambda m, g, out, x, slope: (m.where(x > 0, g, slope * g),),
-    doc="x if x > 0 else slope x;  d/dx = 1 if x > 0 else slope",
-    examples=((0.5, 0.01), (-1.3, 0.01), (-0.4, 0.2)),
-    has_arg=True,
-))
-SOFTPLUS = register(Op(
-    "softplus", "softplus", 1,
-    fwd=lambda m, x: m.softplus(x),
-    vjp=lambda m, g, out, x: (g * m.sigmoid(x),),
-    doc="ln(1 + e^x);  d/dx = σ(x)",
-    examples=((0.5,), (-1.3,), (3.0,)),
-))
-SIN = register(Op(
-    "sin", "sin", 1,
-    fwd=lambda m, x: m.sin(x),
-    vjp=lambda m, g, out, x: (g * m.cos(x),),
-    doc="sin x;  d/dx = cos x",
-    examples=((0.5,), (-1.3,), (3.0,)),
-))
-COS = register(Op(
-    "cos", "cos", 1,
-    fwd=lambda m, x: m.cos(x),
-    vjp=lambda m, g, out, x: (-g * m.sin(x),),
-    doc="cos x;  d/dx = -sin x",
-    examples=((0.5,), (-1.3,), (3.0,)),
-))
-ABS = register(Op(
-    "abs", "abs", 1,
-    fwd=lambda m, x: m.abs(x),
-    vjp=lambda m, g, out, x: (g * m.sign(x),),
-    doc="|x|;  d/dx = sign(x) (0 at 0, as in PyTorch)",
-    examples=((0.5,), (-1.3,)),
-))
-SUM = register(Op(
-    "sum", "Σ", None,
-    fwd=lambda m, *xs: m.sum(xs),
-    vjp=lambda m, g, out, *xs: (g,) * len(xs),
-    doc="x1 + x2 + ... + xn in one node;  d/dxi = 1",
-    examples=((1.5, -2.0, 0.25), (0.3, 0.7)),
-))
-DOT = register(Op(
-    "dot", "·", None,
-    fwd=_dot_fwd,
-    vjp=_dot_vjp,
-    doc="w1 x1 + ... + wn xn in one node, inputs (w1..wn, x1..xn);  d/dwi = xi, d/dxi = wi",
-    examples=((1.5, -2.0, 0.25, 0.5), (0.3, 0.7, -1.1, 2.0, 0.4, -0.6)),
-))
+ADD = register(
+    Op(
+        "add",
+        "+",
+        2,
+        fwd=lambda m, a, b: a + b,
+        vjp=lambda m, g, out, a, b: (g, g),
+        doc="a + b;  d/da = 1, d/db = 1",
+        examples=((1.5, -2.0), (0.3, 0.7)),
+    )
+)
+SUB = register(
+    Op(
+        "sub",
+        "-",
+        2,
+        fwd=lambda m, a, b: a - b,
+        vjp=lambda m, g, out, a, b: (g, -g),
+        doc="a - b;  d/da = 1, d/db = -1",
+        examples=((1.5, -2.0), (0.3, 0.7)),
+    )
+)
+MUL = register(
+    Op(
+        "mul",
+        "*",
+        2,
+        fwd=lambda m, a, b: a * b,
+        vjp=lambda m, g, out, a, b: (g * b, g * a),
+        doc="a * b;  d/da = b, d/db = a",
+        examples=((1.5, -2.0), (0.3, 0.7)),
+    )
+)
+DIV = register(
+    Op(
+        "div",
+        "/",
+        2,
+        fwd=lambda m, a, b: m.div(a, b),
+        vjp=lambda m, g, out, a, b: (m.div(g, b), -m.div(g * out, b)),
+        doc="a / b;  d/da = 1/b, d/db = -a/b^2",
+        examples=((1.5, -2.0), (0.3, 0.7)),
+        check=_nonzero_divisor,
+    )
+)
+NEG = register(
+    Op(
+        "neg",
+        "neg",
+        1,
+        fwd=lambda m, x: -x,
+        vjp=lambda m, g, out, x: (-g,),
+        doc="-x;  d/dx = -1",
+        examples=((1.5,), (-0.4,)),
+    )
+)
+POW = register(
+    Op(
+        "pow",
+        "**{arg}",
+        1,
+        fwd=lambda m, x, n: m.pow(x, n),
+        vjp=lambda m, g, out, x, n: (_pow_base_grad(m, g, x, n),),
+        doc="x^n for a constant n;  d/dx = n x^(n-1)",
+        examples=((1.7, 2), (0.6, -1.5), (-1.2, 3), (2.5, 0.5)),
+        has_arg=True,
+        check=_pow_domain,
+    )
+)
+POW_VALUE = register(
+    Op(
+        "pow_value",
+        "**",
+        2,
+        fwd=lambda m, x, y: m.pow(x, y),
+        # d/dy x^y = x^y log x: nan for a negative base (as in PyTorch), 0 where x = 0 and y > 0.
+        vjp=lambda m, g, out, x, y: (
+            _pow_base_grad(m, g, x, y),
+            m.where(m.iszero(x), 0.0 * g, g * out * m.log(x)),
+        ),
+        doc="x^y for a Value y;  d/dx = y x^(y-1), d/dy = x^y log x",
+        examples=((1.5, 2.3), (0.7, -0.4), (2.0, 3.0)),
+        check=_pow_domain,
+    )
+)
+EXP = register(
+    Op(
+        "exp",
+        "exp",
+        1,
+        fwd=lambda m, x: m.exp(x),
+        vjp=lambda m, g, out, x: (g * out,),
+        doc="e^x;  d/dx = e^x",
+        examples=((0.5,), (-1.3,), (3.0,)),
+        check=_exp_range,
+    )
+)
+LOG = register(
+    Op(
+        "log",
+        "log",
+        1,
+        fwd=lambda m, x: m.log(x),
+        vjp=lambda m, g, out, x: (m.div(g, x),),
+        doc="ln x;  d/dx = 1/x",
+        examples=((0.5,), (3.0,)),
+        check=_positive,
+    )
+)
+SQRT = register(
+    Op(
+        "sqrt",
+        "sqrt",
+        1,
+        fwd=lambda m, x: m.sqrt(x),
+        vjp=lambda m, g, out, x: (m.div(g, 2.0 * out),),
+        doc="sqrt(x);  d/dx = 1 / (2 sqrt(x))",
+        examples=((0.5,), (3.0,)),
+        check=_non_negative,
+    )
+)
+TANH = register(
+    Op(
+        "tanh",
+        "tanh",
+        1,
+        fwd=lambda m, x: m.tanh(x),
+        vjp=lambda m, g, out, x: (g * (1.0 - out * out),),
+        doc="tanh x;  d/dx = 1 - tanh(x)^2",
+        examples=((0.5,), (-1.3,), (2.0,)),
+    )
+)
+SIGMOID = register(
+    Op(
+        "sigmoid",
+        "σ",
+        1,
+        fwd=lambda m, x: m.sigmoid(x),
+        vjp=lambda m, g, out, x: (g * out * (1.0 - out),),
+        doc="σ(x) = 1 / (1 + e^-x);  d/dx = σ(x) (1 - σ(x))",
+        examples=((0.5,), (-1.3,), (4.0,)),
+    )
+)
+RELU = register(
+    Op(
+        "relu",
+        "ReLU",
+        1,
+        fwd=lambda m, x: m.where(x > 0, x, 0.0),
+        vjp=lambda m, g, out, x: (g * m.step(x),),
+        doc="max(x, 0);  d/dx = 1 if x > 0 else 0",
+        examples=((0.5,), (-1.3,)),
+    )
+)
+LEAKY_RELU = register(
+    Op(
+        "leaky_relu",
+        "LeakyReLU({arg})",
+        1,
+        fwd=lambda m, x, slope: m.where(x > 0, x, slope * x),
+        vjp=lambda m, g, out, x, slope: (m.where(x > 0, g, slope * g),),
+        doc="x if x > 0 else slope x;  d/dx = 1 if x > 0 else slope",
+        examples=((0.5, 0.01), (-1.3, 0.01), (-0.4, 0.2)),
+        has_arg=True,
+    )
+)
+SOFTPLUS = register(
+    Op(
+        "softplus",
+        "softplus",
+        1,
+        fwd=lambda m, x: m.softplus(x),
+        vjp=lambda m, g, out, x: (g * m.sigmoid(x),),
+        doc="ln(1 + e^x);  d/dx = σ(x)",
+        examples=((0.5,), (-1.3,), (3.0,)),
+    )
+)
+SIN = register(
+    Op(
+        "sin",
+        "sin",
+        1,
+        fwd=lambda m, x: m.sin(x),
+        vjp=lambda m, g, out, x: (g * m.cos(x),),
+        doc="sin x;  d/dx = cos x",
+        examples=((0.5,), (-1.3,), (3.0,)),
+    )
+)
+COS = register(
+    Op(
+        "cos",
+        "cos",
+        1,
+        fwd=lambda m, x: m.cos(x),
+        vjp=lambda m, g, out, x: (-g * m.sin(x),),
+        doc="cos x;  d/dx = -sin x",
+        examples=((0.5,), (-1.3,), (3.0,)),
+    )
+)
+ABS = register(
+    Op(
+        "abs",
+        "abs",
+        1,
+        fwd=lambda m, x: m.abs(x),
+        vjp=lambda m, g, out, x: (g * m.sign(x),),
+        doc="|x|;  d/dx = sign(x) (0 at 0, as in PyTorch)",
+        examples=((0.5,), (-1.3,)),
+    )
+)
+SUM = register(
+    Op(
+        "sum",
+        "Σ",
+        None,
+        fwd=lambda m, *xs: m.sum(xs),
+        vjp=lambda m, g, out, *xs: (g,) * len(xs),
+        doc="x1 + x2 + ... + xn in one node;  d/dxi = 1",
+        examples=((1.5, -2.0, 0.25), (0.3, 0.7)),
+    )
+)
+DOT = register(
+    Op(
+        "dot",
+        "·",
+        None,
+        fwd=_dot_fwd,
+        vjp=_dot_vjp,
+        doc="w1 x1 + ... + wn xn in one node, inputs (w1..wn, x1..xn);  d/dwi = xi, d/dxi = wi",
+        examples=((1.5, -2.0, 0.25, 0.5), (0.3, 0.7, -1.1, 2.0, 0.4, -0.6)),
+    )
+)

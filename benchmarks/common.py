@@ -42,7 +42,8 @@ def machine() -> str:
     """One line saying where the numbers came from."""
     import os
 
-    return f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores"
+    python = f"{platform.python_implementation()} {platform.python_version()}"
+    return f"{python}, {platform.machine()}, {os.cpu_count()} cores"
 
 
 def table(header: list[str], rows: list[list[str]]) -> str:

@@ -17,13 +17,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import alternate, machine, table  # noqa: E402
-
 from autograd import Value  # noqa: E402
 from autograd.graph import topological_order  # noqa: E402
+from benchmarks.common import alternate, machine, table  # noqa: E402
 
 
-def moons(n: int = 100, noise: float = 0.1, seed: int = 1337) -> tuple[list[list[float]], list[int]]:
+def moons(
+    n: int = 100, noise: float = 0.1, seed: int = 1337
+) -> tuple[list[list[float]], list[int]]:
     """Two interleaving half circles, labels -1/+1 (micrograd's demo uses the same shape)."""
     rng = random.Random(seed)
     xs, ys = [], []
@@ -122,12 +123,14 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--blocks", type=int, default=7, help="alternating blocks per mode")
     parser.add_argument("--steps", type=int, default=3, help="training steps per block")
-    parser.add_argument("--check-steps", type=int, default=20, help="lockstep steps to compare losses")
+    parser.add_argument(
+        "--check-steps", type=int, default=20, help="lockstep steps to compare losses"
+    )
     args = parser.parse_args(argv)
 
     try:
+        from micrograd import nn as micrograd_nn
         from micrograd.engine import Value as MgValue
-        from micrograd.nn import MLP as MgMLP
     except ImportError:
         sys.exit("micrograd is not installed: run `make bench`, which installs it into .venv")
 
@@ -135,7 +138,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
     def fresh() -> tuple:
         random.seed(0)  # micrograd's MLP draws its weights from the global random module
-        theirs = MgMLP(2, [16, 16, 1])
+        theirs = micrograd_nn.MLP(2, [16, 16, 1])
         ours = OurMLP(theirs)
         return make_step(MgValue, theirs, xs, ys), make_step(Value, ours, xs, ys)
 
@@ -151,21 +154,33 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
     rows = []
     for name, nbytes, nodes in (("micrograd", mg_bytes, mg_nodes), ("ours", our_bytes, our_nodes)):
-        rows.append([
-            name,
-            f"{as_run[name] * 1e3:.1f}",
-            f"{as_run['micrograd'] / as_run[name]:.1f}x",
-            f"{paused[name] * 1e3:.1f}",
-            f"{paused['micrograd'] / paused[name]:.1f}x",
-            f"{nodes}",
-            f"{nbytes:.0f}",
-        ])
+        rows.append(
+            [
+                name,
+                f"{as_run[name] * 1e3:.1f}",
+                f"{as_run['micrograd'] / as_run[name]:.1f}x",
+                f"{paused[name] * 1e3:.1f}",
+                f"{paused['micrograd'] / paused[name]:.1f}x",
+                f"{nodes}",
+                f"{nbytes:.0f}",
+            ]
+        )
     print(f"moons step: 100 points, MLP 2-16-16-1, hinge + 1e-4 L2, SGD ({machine()})")
     print("process imports: autograd, micrograd, stdlib only")
-    print(table(
-        ["engine", "ms/step", "vs micrograd", "ms/step GC paused", "vs micrograd", "nodes", "bytes/node"],
-        rows,
-    ))
+    print(
+        table(
+            [
+                "engine",
+                "ms/step",
+                "vs micrograd",
+                "ms/step GC paused",
+                "vs micrograd",
+                "nodes",
+                "bytes/node",
+            ],
+            rows,
+        )
+    )
     print(f"max |loss difference| over {args.check_steps} lockstep steps: {diff:.3g}")
     return {
         "speedup_as_run": as_run["micrograd"] / as_run["ours"],

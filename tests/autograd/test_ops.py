@@ -1,0 +1,140 @@
+"""Table-driven: every op in OPS is checked the moment it is registered."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from autograd import Value
+from autograd.backward import local_grads
+from autograd.namespaces import FLOAT, NUMPY, VALUE
+from autograd.ops import OPS, Op, register
+from autograd.value import apply
+
+CASES = [(name, point) for name, op in OPS.items() for point in op.examples]
+
+
+def _split(op: Op, point: tuple[float, ...]) -> tuple[list[float], list]:
+    """Inputs and the constant arg (as a list of zero or one) of an example point."""
+    return (list(point[:-1]), [point[-1]]) if op.has_arg else (list(point), [])
+
+
+def _central(f, xs: list[float], i: int, eps: float = 1e-6) -> float:
+    hi = xs[:i] + [xs[i] + eps] + xs[i + 1 :]
+    lo = xs[:i] + [xs[i] - eps] + xs[i + 1 :]
+    return (f(hi) - f(lo)) / (2 * eps)
+
+
+def test_every_op_is_fully_described():
+    for name, op in OPS.items():
+        assert op.name == name
+        assert op.doc and op.symbol, name
+        assert len(op.examples) >= 2, f"{name}: give at least two example points"
+        for point in op.examples:
+            xs, args = _split(op, point)
+            assert op.arity is None or len(xs) == op.arity, name
+
+
+@pytest.mark.parametrize(("name", "point"), CASES)
+def test_vjp_matches_central_differences(name, point):
+    op = OPS[name]
+    xs, args = _split(op, point)
+    out = op.fwd(FLOAT, *xs, *args)
+    for g in (1.0, -2.5):
+        analytic = op.vjp(FLOAT, g, out, *xs, *args)
+        assert len(analytic) == len(xs)
+        for i in range(len(xs)):
+            numeric = _central(lambda v: op.fwd(FLOAT, *v, *args), xs, i)
+            assert analytic[i] == pytest.approx(g * numeric, rel=1e-5, abs=1e-7), (name, i)
+
+
+@pytest.mark.parametrize(("name", "point"), CASES)
+def test_namespaces_agree_forward(name, point):
+    op = OPS[name]
+    xs, args = _split(op, point)
+    expected = op.fwd(FLOAT, *xs, *args)
+    on_values = op.fwd(VALUE, *[Value(x) for x in xs], *args)
+    assert float(on_values) == pytest.approx(expected, rel=1e-12, abs=1e-15)
+    batched = [np.array([x, x]) for x in xs]
+    on_arrays = op.fwd(NUMPY, *batched, *args)
+    np.testing.assert_allclose(on_arrays, [expected, expected], rtol=1e-12, atol=1e-15)
+    assert apply(op, xs, *args).data == pytest.approx(expected, rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize(("name", "point"), CASES)
+def test_namespaces_agree_backward(name, point):
+    op = OPS[name]
+    xs, args = _split(op, point)
+    node = apply(op, [Value(x) for x in xs], *args)
+    on_floats = local_grads(node, 0.75, FLOAT)
+    on_values = local_grads(node, Value(0.75), VALUE)
+    assert [float(v) for v in on_values] == pytest.approx(list(on_floats), rel=1e-12, abs=1e-15)
+    out = np.array([node.data, node.data])
+    batched = [np.array([x, x]) for x in xs]
+    on_arrays = op.vjp(NUMPY, np.array([0.75, 0.75]), out, *batched, *args)
+    for got, want in zip(on_arrays, on_floats):
+        np.testing.assert_allclose(np.broadcast_to(got, (2,)), [want, want], rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize(("name", "point"), CASES)
+def test_second_derivative_matches_differences_of_first(name, point):
+    """The VALUE namespace makes vjp rules differentiable: check d/dx of each local grad."""
+    op = OPS[name]
+    xs, args = _split(op, point)
+
+    def first(v: list[float], i: int) -> float:
+        node = apply(op, [Value(x) for x in v], *args)
+        return local_grads(node, 1.0, FLOAT)[i]
+
+    for i in range(len(xs)):
+        inputs = [Value(x) for x in xs]
+        node = apply(op, inputs, *args)
+        g_i = local_grads(node, Value(1.0), VALUE)[i]
+        if not isinstance(g_i, Value) or not g_i.parents:
+            continue  # a constant local derivative (add, sub, ...): nothing to differentiate
+        g_i.backward()
+        for j in range(len(xs)):
+            numeric = _central(lambda v, i=i: first(v, i), xs, j)
+            assert inputs[j].grad == pytest.approx(numeric, rel=1e-4, abs=1e-6), (name, i, j)
+
+
+def test_registering_a_duplicate_name_fails():
+    with pytest.raises(ValueError, match="already exists"):
+        register(OPS["add"])
+
+
+def test_only_unary_ops_take_a_constant():
+    bad = Op(
+        "twice_arg",
+        "?",
+        2,
+        fwd=lambda m, a, b, k: a,
+        vjp=lambda m, g, o, a, b, k: (g, g),
+        doc="x",
+        examples=((1.0, 2.0, 3.0),),
+        has_arg=True,
+    )
+    with pytest.raises(ValueError, match="only unary ops"):
+        register(bad)
+    assert "twice_arg" not in OPS
+
+
+def test_describe_fills_in_the_constant():
+    assert OPS["pow"].describe(2.0) == "**2"
+    assert OPS["leaky_relu"].describe(0.01) == "LeakyReLU(0.01)"
+    assert OPS["mul"].describe() == "*"
+
+
+def test_float_namespace_is_total():
+    """vjp rules may hit singular points; the float namespace answers like IEEE, never raises."""
+    assert FLOAT.div(1.0, 0.0) == math.inf
+    assert FLOAT.div(-1.0, 0.0) == -math.inf
+    assert math.isnan(FLOAT.div(0.0, 0.0))
+    assert FLOAT.pow(0.0, -0.5) == math.inf
+    assert math.isnan(FLOAT.pow(-8.0, 1 / 3))
+    assert FLOAT.pow(10.0, 400.0) == math.inf
+    assert FLOAT.exp(1000.0) == math.inf
+    assert FLOAT.log(0.0) == -math.inf
+    assert math.isnan(FLOAT.sin(math.inf))
