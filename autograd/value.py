@@ -125,6 +125,11 @@ class Value:
         return _binary(DIV, other, self)
 
     def __pow__(self, other: Any) -> Value:  # self ** other
+        """``x ** n`` (op "pow", n a constant) or ``x ** y`` (op "pow_value", y a Value).
+
+        A negative base is real only for an integer exponent, as in Python (-2 ** 3 = -8); a
+        non-integer one raises ValueError. There d/dy = x^y ln x is nan, as in PyTorch.
+        """
         if isinstance(other, Value):
             return _binary(POW_VALUE, self, other)
         if not _is_number(other):
