@@ -1,1 +1,40 @@
-"""Neural networks built from Values."""
+"""Neural networks built from Values: modules, losses, optimizers, datasets, a training loop."""
+
+from . import data as datasets
+from .layers import MLP, Layer, Neuron
+from .losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    hinge,
+    l2,
+    mse,
+    sse,
+)
+from .module import Module
+from .optim import SGD, Adam, Optimizer, linear_decay, step_decay
+from .train import History, accuracy, fit, predict
+
+__all__ = [
+    "Module",
+    "Neuron",
+    "Layer",
+    "MLP",
+    "Optimizer",
+    "SGD",
+    "Adam",
+    "linear_decay",
+    "step_decay",
+    "sse",
+    "mse",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "hinge",
+    "cross_entropy",
+    "l2",
+    "datasets",
+    "fit",
+    "History",
+    "predict",
+    "accuracy",
+]

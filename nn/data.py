@@ -1,0 +1,209 @@
+"""Small datasets, generated with numpy from a seed (no downloads), as plain Python lists.
+
+Every generator returns ``(X, y)``: ``X`` a list of rows of floats, ``y`` a list of labels:
+floats for two-class sets (0/1, or -1/+1 with ``signed=True`` as micrograd's hinge loss wants)
+and regression targets, ints for class indices (``spirals``, ``blobs``). ``np.array(X)`` works.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+Rows = list[list[float]]
+
+
+def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
+def _check_n(name: str, n: int, least: int = 1) -> None:
+    if not isinstance(n, int) or isinstance(n, bool) or n < least:
+        raise ValueError(f"{name}: n must be an int >= {least}, got {n!r}")
+
+
+def _shuffled(
+    x: np.ndarray, y: np.ndarray, rng: np.random.Generator, signed: bool
+) -> tuple[Rows, list]:
+    order = rng.permutation(len(x))
+    x, y = x[order], y[order]
+    if signed:
+        y = 2 * y - 1
+    return x.tolist(), y.tolist()
+
+
+def xor() -> tuple[Rows, list[float]]:
+    """The first tutorial's set: y = x0 XOR x1; the third input is always 1 (a bias input)."""
+    return [[0.0, 0.0, 1.0], [0.0, 1.0, 1.0], [1.0, 0.0, 1.0], [1.0, 1.0, 1.0]], [
+        0.0,
+        1.0,
+        1.0,
+        0.0,
+    ]
+
+
+def study_scores(scaled: bool = True) -> tuple[Rows, list[float]]:
+    """(hours studied, hours slept) -> test score. Scaled: X by its column maxima, y by 100."""
+    x = np.array([[2.0, 9.0], [1.0, 5.0], [3.0, 6.0]])
+    y = np.array([92.0, 86.0, 89.0])
+    if scaled:
+        x, y = x / x.max(axis=0), y / 100
+    return x.tolist(), y.tolist()
+
+
+def moons(
+    n: int = 100, noise: float = 0.1, seed: int | None = 0, signed: bool = False
+) -> tuple[Rows, list[float]]:
+    """Two interleaving half circles (as sklearn's make_moons), Gaussian noise of std ``noise``."""
+    _check_n("moons", n, 2)
+    rng = _rng(seed)
+    n_out = n // 2
+    t_out, t_in = np.linspace(0, math.pi, n_out), np.linspace(0, math.pi, n - n_out)
+    x = np.concatenate(
+        [
+            np.column_stack([np.cos(t_out), np.sin(t_out)]),
+            np.column_stack([1 - np.cos(t_in), 0.5 - np.sin(t_in)]),
+        ]
+    )
+    x += rng.normal(0.0, noise, x.shape)
+    y = np.concatenate([np.zeros(n_out), np.ones(n - n_out)])
+    return _shuffled(x, y, rng, signed)
+
+
+def circles(
+    n: int = 100,
+    noise: float = 0.05,
+    factor: float = 0.5,
+    seed: int | None = 0,
+    signed: bool = False,
+) -> tuple[Rows, list[float]]:
+    """A circle (label 0) around a smaller one of radius ``factor`` (label 1), as make_circles."""
+    _check_n("circles", n, 2)
+    if not 0 < factor < 1:
+        raise ValueError(f"circles: factor must be in (0, 1), got {factor!r}")
+    rng = _rng(seed)
+    n_out = n // 2
+    t_out = np.linspace(0, 2 * math.pi, n_out, endpoint=False)
+    t_in = np.linspace(0, 2 * math.pi, n - n_out, endpoint=False)
+    x = np.concatenate(
+        [
+            np.column_stack([np.cos(t_out), np.sin(t_out)]),
+            factor * np.column_stack([np.cos(t_in), np.sin(t_in)]),
+        ]
+    )
+    x += rng.normal(0.0, noise, x.shape)
+    y = np.concatenate([np.zeros(n_out), np.ones(n - n_out)])
+    return _shuffled(x, y, rng, signed)
+
+
+def spirals(
+    n: int = 150, classes: int = 3, noise: float = 0.2, seed: int | None = 0
+) -> tuple[Rows, list[int]]:
+    """``classes`` interleaved spiral arms (CS231n's set), n points in all, labels 0..classes-1."""
+    _check_n("spirals", n, classes)
+    if classes < 2:
+        raise ValueError(f"spirals: classes must be >= 2, got {classes!r}")
+    rng = _rng(seed)
+    xs, ys = [], []
+    for k, size in enumerate(np.array_split(np.arange(n), classes)):
+        r = np.linspace(0.0, 1.0, len(size))
+        t = np.linspace(4.0 * k, 4.0 * (k + 1), len(size)) + rng.normal(0.0, noise, len(size))
+        xs.append(np.column_stack([r * np.sin(t), r * np.cos(t)]))
+        ys.append(np.full(len(size), k))
+    return _shuffled(np.concatenate(xs), np.concatenate(ys), rng, signed=False)
+
+
+def blobs(
+    n: int = 100,
+    centers: int | Sequence[Sequence[float]] = 3,
+    std: float = 1.0,
+    dim: int = 2,
+    seed: int | None = 0,
+) -> tuple[Rows, list[int]]:
+    """Gaussian clusters of std ``std`` round ``centers`` (a count: drawn in [-10, 10]^dim)."""
+    rng = _rng(seed)
+    c = (
+        rng.uniform(-10.0, 10.0, (centers, dim))
+        if isinstance(centers, int)
+        else np.asarray(centers, float)
+    )
+    _check_n("blobs", n, len(c))
+    xs, ys = [], []
+    for k, size in enumerate(np.array_split(np.arange(n), len(c))):
+        xs.append(c[k] + rng.normal(0.0, std, (len(size), c.shape[1])))
+        ys.append(np.full(len(size), k))
+    return _shuffled(np.concatenate(xs), np.concatenate(ys), rng, signed=False)
+
+
+# ---- handling data ------------------------------------------------------------------------------
+
+
+def _same_length(name: str, x: Sequence[Any], y: Sequence[Any]) -> None:
+    if len(x) != len(y):
+        raise ValueError(f"{name}: X has {len(x)} rows but y has {len(y)}")
+
+
+def train_test_split(
+    X: Sequence[Any],  # noqa: N803 - the name every ML text uses
+    y: Sequence[Any],
+    test_size: float | int = 0.25,
+    seed: int | None = 0,
+    shuffle: bool = True,
+) -> tuple[list, list, list, list]:
+    """``X_train, X_test, y_train, y_test``; ``test_size`` a fraction in (0, 1) or a row count."""
+    _same_length("train_test_split", X, y)
+    n = len(X)
+    n_test = test_size if isinstance(test_size, int) else math.ceil(test_size * n)
+    if isinstance(test_size, bool) or not 0 < n_test < n:
+        raise ValueError(
+            f"train_test_split: test_size {test_size!r} leaves no train or no test rows of {n}"
+        )
+    order = _rng(seed).permutation(n).tolist() if shuffle else list(range(n))
+    test, train = order[:n_test], order[n_test:]
+    return _rows(X, train), _rows(X, test), _rows(y, train), _rows(y, test)
+
+
+def _rows(data: Sequence[Any], idx: list[int]) -> list:
+    return [data[i].tolist() if hasattr(data[i], "tolist") else data[i] for i in idx]
+
+
+def standardize(
+    X: Sequence[Sequence[float]],  # noqa: N803
+    mean: Sequence[float] | None = None,
+    std: Sequence[float] | None = None,
+) -> tuple[Rows, list[float], list[float]]:
+    """(X - mean) / std per column; returns ``(X_scaled, mean, std)`` to reuse on test data.
+    A constant column gets std 1, so it maps to 0 instead of dividing by zero."""
+    a = np.asarray(X, dtype=float)
+    if a.ndim != 2:
+        raise ValueError(f"standardize: X must be a list of rows, got shape {a.shape}")
+    mu = a.mean(axis=0) if mean is None else np.asarray(mean, dtype=float)
+    sd = a.std(axis=0) if std is None else np.asarray(std, dtype=float)
+    sd = np.where(sd == 0, 1.0, sd)
+    return ((a - mu) / sd).tolist(), mu.tolist(), sd.tolist()
+
+
+def batches(
+    X: Sequence[Any],  # noqa: N803 - the name every ML text uses
+    y: Sequence[Any],
+    batch_size: int | None = None,
+    shuffle: bool = True,
+    seed: int | np.random.Generator | None = None,
+) -> Iterator[tuple[list, list]]:
+    """Mini-batches ``(X_batch, y_batch)`` covering every row once; the last may be smaller.
+    ``batch_size=None`` gives the whole set, in order. Pass a Generator to vary the shuffle
+    from one epoch to the next while staying reproducible."""
+    _same_length("batches", X, y)
+    n = len(X)
+    if batch_size is None:
+        yield list(X), list(y)
+        return
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batches: batch_size must be an int >= 1, got {batch_size!r}")
+    order = _rng(seed).permutation(n).tolist() if shuffle else list(range(n))
+    for start in range(0, n, batch_size):
+        idx = order[start : start + batch_size]
+        yield [X[i] for i in idx], [y[i] for i in idx]

@@ -1,0 +1,319 @@
+"""Module: the base of every network piece. Parameters, names, scopes, state and files.
+
+A module finds its parts by looking at its own attributes: a ``Value`` (or a list of Values) is
+a parameter, a ``Module`` (or a list of Modules) is a child, named by the path segment that
+reaches it (``layers.0``). Attributes starting with ``_`` are private and never looked at.
+Assigning an attribute is what names children and labels parameters (``layers.0.neurons.1.w.2``),
+so build parts and assign them; a list mutated in place afterwards is not renamed.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import numbers
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from autograd import Value
+from autograd.grad_mode import enter_scope, exit_scope
+
+FORMAT = "scalar-autograd"
+VERSION = 1
+
+State = dict[str, Any]  # path -> float (one Value) or list[float] (a list of Values)
+
+
+class _HybridMethod:
+    """A method that runs on the class or on an instance, receiving whichever it was called on."""
+
+    def __init__(self, f: Callable[..., Any]) -> None:
+        self.f = f
+        self.__doc__ = f.__doc__
+
+    def __get__(self, instance: Any, owner: type) -> Callable[..., Any]:
+        return functools.partial(self.f, owner if instance is None else instance)
+
+
+class Module:
+    """A piece of a network: ``module(*args)`` runs ``forward`` inside the module's scope.
+
+    Subclasses implement ``forward`` and, to be saved and rebuilt, ``config()``: the keyword
+    arguments (JSON types) that rebuild the architecture.
+    """
+
+    _name = ""
+    _scope = "Module:"
+    _registry: dict[str, type[Module]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._scope = f"{cls.__name__}:"
+        Module._registry[cls.__name__] = cls
+
+    # ---- calling --------------------------------------------------------------------------------
+    def __call__(self, *args: Any) -> Any:
+        # Every Value made inside records this module's path, so the visualizer can box it.
+        token = enter_scope(self._scope)
+        try:
+            return self.forward(*args)
+        finally:
+            exit_scope(token)
+
+    def forward(self, *args: Any) -> Any:
+        """The computation; subclasses define it."""
+        raise NotImplementedError(f"{type(self).__name__} must implement forward()")
+
+    @property
+    def name(self) -> str:
+        """The path segment the parent gave this module (``"layers.0"``); ``""`` for a root."""
+        return self._name
+
+    @name.setter
+    def name(self, name: str) -> None:
+        self._name = name
+        self._scope = f"{type(self).__name__}:{name}"
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        object.__setattr__(self, key, value)
+        members = [] if key.startswith("_") else list(_members(key, value))
+        if not members:
+            return
+        for segment, member in members:
+            if isinstance(member, Module):
+                member.name = segment
+        for name, p in self.named_parameters():
+            p.label = name
+
+    # ---- parts ----------------------------------------------------------------------------------
+    def _parts(self) -> Iterator[tuple[str, Value | Module]]:
+        """(path segment, Value or Module) for every public attribute, lists flattened."""
+        for key, value in vars(self).items():
+            if not key.startswith("_"):
+                yield from _members(key, value)
+
+    def children(self) -> Iterator[tuple[str, Module]]:
+        """Direct submodules with their path segments."""
+        return ((s, m) for s, m in self._parts() if isinstance(m, Module))
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Value]]:
+        """Every parameter with its dotted path (``layers.1.neurons.3.w.0``), in attribute order."""
+        for segment, member in self._parts():
+            if isinstance(member, Module):
+                yield from member.named_parameters(f"{prefix}{segment}.")
+            else:
+                yield prefix + segment, member
+
+    def parameters(self) -> list[Value]:
+        """Every parameter, in the order of ``named_parameters``."""
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        """Reset every parameter's ``.grad`` to 0."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def config(self) -> dict[str, Any]:
+        """Keyword arguments that rebuild this architecture (needed to save and load)."""
+        raise NotImplementedError(f"{type(self).__name__} does not define config()")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    # ---- state ----------------------------------------------------------------------------------
+    def _groups(self, prefix: str = "") -> Iterator[tuple[str, list[Value], bool]]:
+        """(path, Values, is_list) per parameter attribute: the entries of a state dict."""
+        for key, value in vars(self).items():
+            if key.startswith("_"):
+                continue
+            if isinstance(value, Value):
+                yield prefix + key, [value], False
+            elif _is_value_list(value):
+                yield prefix + key, list(value), True
+            else:
+                for segment, member in _members(key, value):
+                    if isinstance(member, Module):
+                        yield from member._groups(f"{prefix}{segment}.")
+
+    def state_dict(self) -> State:
+        """Parameter values by attribute path: a float per Value, a list per list of Values
+        (``{"layers.0.neurons.0.w": [0.1, -0.3], "layers.0.neurons.0.b": 0.0, ...}``)."""
+        return {
+            path: [p.data for p in ps] if is_list else ps[0].data
+            for path, ps, is_list in self._groups()
+        }
+
+    def load_state_dict(self, state: Any) -> None:
+        """Copy values in. A missing, extra, non-numeric, non-finite or wrongly sized entry raises
+        ValueError before anything is assigned, so the module is left exactly as it was."""
+        if not isinstance(state, dict):
+            raise ValueError(f"state dict must be a dict, got {type(state).__name__}")
+        groups = {path: (ps, is_list) for path, ps, is_list in self._groups()}
+        missing = [k for k in groups if k not in state]
+        extra = [k for k in state if k not in groups]
+        if missing or extra:
+            problems = [f"missing {_few(missing)}"] if missing else []
+            problems += [f"unexpected {_few(extra)}"] if extra else []
+            raise ValueError(f"state dict does not fit {self!r}: {'; '.join(problems)}")
+        checked = [
+            (ps, _entry(path, state[path], len(ps), is_list))
+            for path, (ps, is_list) in groups.items()
+        ]
+        for ps, values in checked:
+            for p, x in zip(ps, values):
+                p.data = x
+
+    # ---- files ----------------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write format version, architecture and weights as JSON, atomically: a temporary file in
+        the same folder is renamed over ``path``, so an interrupted save leaves the old file."""
+        state = self.state_dict()
+        for key, entry in state.items():
+            if not all(map(math.isfinite, entry if isinstance(entry, list) else [entry])):
+                raise ValueError(
+                    f"save: parameter {key!r} is not finite ({entry!r}); nothing written"
+                )
+        doc = {
+            "format": FORMAT,
+            "version": VERSION,
+            "class": type(self).__name__,
+            "config": self.config(),
+            "state": state,
+        }
+        _write_atomic(Path(path), json.dumps(doc, indent=1, allow_nan=False) + "\n")
+
+    @_HybridMethod
+    def load(self_or_cls: Any, path: str | os.PathLike[str]) -> Any:  # noqa: N805
+        """``Model.load(path)`` rebuilds the model a file describes (``Module.load`` any known
+        class); ``model.load(path)`` loads the file's weights into ``model``, which must have the
+        same class and config. A bad file raises ValueError and leaves ``model`` unchanged."""
+        where = f"load {os.fspath(path)!r}"
+        doc = _read(Path(path), where)
+        if isinstance(self_or_cls, Module):
+            model = self_or_cls
+            if doc["class"] != type(model).__name__ or doc["config"] != model.config():
+                raise ValueError(
+                    f"{where}: the file holds {doc['class']}({_kwargs(doc['config'])}), "
+                    f"not {type(model).__name__}({_kwargs(model.config())})"
+                )
+        else:
+            cls = Module._registry.get(doc["class"]) if self_or_cls is Module else self_or_cls
+            if cls is None or doc["class"] != cls.__name__:
+                raise ValueError(
+                    f"{where}: the file holds a {doc['class']}, not a {self_or_cls.__name__}"
+                )
+            try:
+                model = cls(**doc["config"])
+            except (TypeError, ValueError) as e:
+                raise ValueError(f"{where}: bad config {doc['config']!r}: {e}") from None
+        try:
+            model.load_state_dict(doc["state"])
+        except ValueError as e:
+            raise ValueError(f"{where}: {e}") from None
+        return model
+
+
+# ---- helpers ------------------------------------------------------------------------------------
+
+
+def _members(key: str, value: Any) -> Iterator[tuple[str, Value | Module]]:
+    """The parts an attribute holds: itself, or the Values and Modules of a list, by index."""
+    if isinstance(value, (Value, Module)):
+        yield key, value
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            if isinstance(item, (Value, Module)):
+                yield f"{key}.{i}", item
+
+
+def _is_value_list(value: Any) -> bool:
+    return (
+        isinstance(value, (list, tuple))
+        and bool(value)
+        and all(isinstance(v, Value) for v in value)
+    )
+
+
+def _is_real(x: Any) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+def _entry(path: str, entry: Any, size: int, is_list: bool) -> list[float]:
+    """A state-dict entry as floats, or ValueError saying what is wrong with it."""
+    if not is_list:
+        if not _is_real(entry):
+            raise ValueError(f"entry {path!r} must be a number, got {_describe(entry)}")
+        entry = [entry]
+    elif not isinstance(entry, list) or len(entry) != size:
+        raise ValueError(f"entry {path!r} must be a list of {size} numbers, got {_describe(entry)}")
+    elif not all(map(_is_real, entry)):
+        bad = next(x for x in entry if not _is_real(x))
+        raise ValueError(f"entry {path!r} must hold numbers only, got {_describe(bad)}")
+    values = [float(x) for x in entry]
+    if not all(map(math.isfinite, values)):
+        raise ValueError(f"entry {path!r} must be finite, got {entry!r}")
+    return values
+
+
+def _describe(x: Any) -> str:
+    if isinstance(x, list):
+        return f"a list of {len(x)}"
+    return f"{type(x).__name__} {x!r}"
+
+
+def _few(names: list[str], limit: int = 4) -> str:
+    shown = ", ".join(map(repr, names[:limit]))
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _kwargs(config: Any) -> str:
+    if not isinstance(config, dict):
+        return repr(config)
+    return ", ".join(f"{k}={v!r}" for k, v in config.items())
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file next to ``path``, flush it to disk, rename it over."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _read(path: Path, where: str) -> dict[str, Any]:
+    """The document in a model file, with its envelope checked; ValueError says what is wrong."""
+    raw = path.read_bytes()
+    try:
+        doc = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except ValueError as e:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise ValueError(
+            f"{where}: not valid JSON, the file is truncated or corrupt ({e})"
+        ) from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise ValueError(f'{where}: not a {FORMAT} model file (no "format": {FORMAT!r})')
+    version = doc.get("version")
+    if version != VERSION or isinstance(version, bool):
+        raise ValueError(
+            f"{where}: unknown format version {version!r}; this library reads version {VERSION}"
+        )
+    expected = {"class": str, "config": dict, "state": dict}
+    for key, kind in expected.items():
+        if not isinstance(doc.get(key), kind):
+            raise ValueError(
+                f"{where}: {key!r} must be a JSON {kind.__name__}, got {_describe(doc.get(key))}"
+            )
+    return doc

@@ -1,0 +1,219 @@
+"""The training loop: ``fit`` returns a ``History``; ``predict`` and ``accuracy`` helpers."""
+
+from __future__ import annotations
+
+import gc
+import numbers
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from autograd import Value, no_grad
+
+from . import data
+from .losses import mse
+from .optim import SGD, Optimizer
+
+Loss = Callable[[Any, Any], Value]
+Metric = Callable[[Sequence[Any], Sequence[Any]], float]
+Callback = Callable[[int, "History"], "bool | None"]
+
+
+@dataclass
+class History:
+    """Per-epoch records of a ``fit``: the training loss, metrics, and validation results."""
+
+    loss: list[float] = field(default_factory=list)
+    metrics: dict[str, list[float]] = field(default_factory=dict)
+    val_loss: list[float] = field(default_factory=list)
+    val_metrics: dict[str, list[float]] = field(default_factory=dict)
+    seconds: list[float] = field(default_factory=list)  # wall time of each epoch
+    stopped_early: bool = False  # a callback asked to stop
+
+    @property
+    def epochs(self) -> int:
+        """How many epochs ran."""
+        return len(self.loss)
+
+
+def _floats(out: Any) -> Any:
+    """A model output with every Value replaced by its float (lists stay lists)."""
+    if isinstance(out, (list, tuple)):
+        return [_floats(o) for o in out]
+    return float(out)
+
+
+def predict(model: Callable[[Any], Any], X: Iterable[Any]) -> list[Any]:  # noqa: N803
+    """The model's outputs as floats (a list of floats per sample for several outputs),
+    computed without recording a graph."""
+    with no_grad():
+        return [_floats(model(x)) for x in X]
+
+
+def _is_label(y: Any) -> bool:
+    return isinstance(y, numbers.Real) and not isinstance(y, bool) and float(y).is_integer()
+
+
+def _labels_kind(pred: Any, target: Sequence[Any]) -> str | None:
+    """ "index" (several outputs, class indices), "01" or "pm1" (one output), or None."""
+    if not target or not all(_is_label(t) for t in target):
+        return None
+    if isinstance(pred, (list, tuple)):
+        return "index"
+    values = {float(t) for t in target}
+    if values <= {0.0, 1.0}:
+        return "01"
+    return "pm1" if values <= {-1.0, 1.0} else None
+
+
+def accuracy(pred: Sequence[Any], target: Sequence[Any], threshold: float | None = None) -> float:
+    """The fraction of samples classified right.
+
+    Several outputs per sample: the argmax against a class index. One output: ``pred >
+    threshold`` against ``target > threshold``, the threshold defaulting to 0 for ±1 labels
+    (tanh or hinge scores) and 0.5 for 0/1 labels (probabilities; pass 0 for logits).
+    """
+    pred, target = _floats(list(pred)), list(target)
+    if len(pred) != len(target):
+        raise ValueError(f"accuracy: got {len(pred)} predictions but {len(target)} targets")
+    kind = _labels_kind(pred[0] if pred else 0.0, target)
+    if kind is None:
+        raise ValueError("accuracy: targets must be class labels (0/1, -1/+1, or class indices)")
+    if kind == "index":
+        right = sum(int(np.argmax(p)) == int(t) for p, t in zip(pred, target))
+    else:
+        cut = threshold if threshold is not None else (0.5 if kind == "01" else 0.0)
+        right = sum((p > cut) == (t > cut) for p, t in zip(pred, target))
+    return right / len(target)
+
+
+METRICS: dict[str, Metric] = {"accuracy": accuracy}
+
+
+def eager_step(
+    model: Callable[[Any], Any], loss: Loss, xs: Sequence[Any], ys: Sequence[Any]
+) -> tuple[float, list[Any]]:
+    """Forward, loss and backward on one batch; returns the loss and the predictions as floats.
+    This is the part a traced tape (``compile=True``) would replace."""
+    preds = [model(x) for x in xs]
+    total = loss(preds, ys)
+    total.backward()
+    return total.data, _floats(preds)
+
+
+def fit(
+    model: Any,
+    X: Sequence[Any],  # noqa: N803 - the name every ML text uses
+    y: Sequence[Any],
+    loss: Loss = mse,
+    optimizer: Optimizer | None = None,
+    epochs: int = 100,
+    batch_size: int | None = None,
+    metrics: Iterable[str | tuple[str, Metric]] = ("accuracy",),
+    progress: bool = True,
+    callbacks: Iterable[Callback] | None = None,
+    validation_data: tuple[Sequence[Any], Sequence[Any]] | None = None,
+    seed: int | None = 0,
+    pause_gc: bool = True,
+    compile: bool = False,
+) -> History:
+    """Train ``model`` on (X, y) for ``epochs`` passes; returns the per-epoch History.
+
+    ``loss(preds, targets)`` gets a batch (``[model(x) for x in X_batch]``); add a penalty with
+    ``loss=lambda p, t: hinge(p, t) + l2(model.parameters(), 1e-4)``. ``optimizer`` defaults to
+    ``SGD(model.parameters(), lr=0.1)``. ``batch_size=None`` trains on the whole set each step;
+    mini-batches are reshuffled every epoch from ``seed``. ``metrics`` are names from
+    ``METRICS`` or ``(name, fn(preds, targets))`` pairs, computed from the predictions made
+    during the epoch; "accuracy" is left out when the targets are not class labels.
+    Each callback runs as ``callback(epoch, history)`` after every epoch; returning True stops.
+    The tqdm bar shows the loss; it is quiet when ``progress=False`` or stdout is no terminal.
+    ``pause_gc`` turns the cyclic GC off during each step: our graphs hold no cycles, so only
+    the collector's scans are saved, never memory.
+    """
+    if compile:
+        raise NotImplementedError("compile=True needs autograd.tape, which fit does not use yet")
+    if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 0:
+        raise ValueError(f"fit: epochs must be an int >= 0, got {epochs!r}")
+    if len(X) != len(y) or not len(X):
+        raise ValueError(f"fit: X has {len(X)} rows and y has {len(y)}; need the same number, > 0")
+    optimizer = optimizer or SGD(model.parameters(), lr=0.1)
+    named = _metrics(metrics, predict(model, X[:1])[0], y)
+    step = eager_step
+    history = History(metrics={name: [] for name, _ in named})
+    if validation_data is not None:
+        history.val_metrics = {name: [] for name, _ in named}
+    quiet = not progress or not sys.stdout.isatty()
+    rng = np.random.default_rng(seed)
+    bar = tqdm(range(epochs), desc="fit", unit="epoch", file=sys.stdout, disable=quiet)
+    for epoch in bar:
+        start, total, preds, targets = time.perf_counter(), 0.0, [], []
+        for xb, yb in data.batches(X, y, batch_size, seed=rng):
+            optimizer.zero_grad()
+            with _GCPaused(pause_gc):
+                value, out = step(model, loss, xb, yb)
+            optimizer.step()
+            total += value * len(xb)
+            preds += out
+            targets += yb
+        history.loss.append(total / len(X))
+        for name, metric in named:
+            history.metrics[name].append(metric(preds, targets))
+        if validation_data is not None:
+            _validate(model, loss, named, validation_data, history)
+        history.seconds.append(time.perf_counter() - start)
+        bar.set_postfix(loss=f"{history.loss[-1]:.4g}", refresh=False)
+        if any(cb(epoch, history) for cb in callbacks or ()):
+            history.stopped_early = True
+            break
+    bar.close()
+    return history
+
+
+def _metrics(
+    metrics: Iterable[Any], sample_pred: Any, y: Sequence[Any]
+) -> list[tuple[str, Metric]]:
+    named = []
+    for m in metrics:
+        if isinstance(m, str):
+            if m not in METRICS:
+                raise ValueError(f"fit: unknown metric {m!r}; known: {', '.join(METRICS)}")
+            if m == "accuracy" and _labels_kind(sample_pred, list(y)) is None:
+                continue  # regression targets: accuracy means nothing
+            named.append((m, METRICS[m]))
+        else:
+            name, fn = m
+            named.append((name, fn))
+    return named
+
+
+def _validate(
+    model: Any, loss: Loss, named: list[tuple[str, Metric]], val: Any, history: History
+) -> None:
+    xv, yv = val
+    with no_grad():
+        preds = [model(x) for x in xv]
+        history.val_loss.append(float(loss(preds, yv)))
+    for name, metric in named:
+        history.val_metrics[name].append(metric(_floats(preds), yv))
+
+
+class _GCPaused:
+    """Turn the cyclic GC off inside (when asked and when it was on); always restore it."""
+
+    __slots__ = ("active",)
+
+    def __init__(self, active: bool) -> None:
+        self.active = active and gc.isenabled()
+
+    def __enter__(self) -> None:
+        if self.active:
+            gc.disable()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.active:
+            gc.enable()
