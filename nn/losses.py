@@ -77,10 +77,14 @@ def binary_cross_entropy(pred: Any, target: Any, eps: float = 1e-12) -> Value:
 
 
 def binary_cross_entropy_with_logits(pred: Any, target: Any) -> Value:
-    """BCE on logits z: (1/n) Σ [softplus(z) - y z], the same as BCE(σ(z), y) without overflow."""
+    """BCE on logits z: (1/n) Σ [y softplus(-z) + (1 - y) softplus(z)] = BCE(σ(z), y).
+
+    Both terms are >= 0, so nothing cancels: exact to the last digits even where the loss is
+    tiny (|z| large, right side), and no overflow for any finite z. d/dz = σ(z) - y.
+    """
     pairs = _pairs("binary_cross_entropy_with_logits", pred, target)
     _check_targets("binary_cross_entropy_with_logits", pairs, lambda y: 0 <= y <= 1, "in [0, 1]")
-    return _mean([z.softplus() - y * z for z, y in pairs])
+    return _mean([y * (-z).softplus() + (1.0 - y) * z.softplus() for z, y in pairs])
 
 
 def hinge(pred: Any, target: Any) -> Value:

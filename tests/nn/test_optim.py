@@ -1,0 +1,168 @@
+"""Optimizers and schedules: by hand, against torch.optim, and their bad inputs."""
+
+import math
+
+import numpy as np
+import pytest
+
+from autograd import Value
+from nn import MLP, SGD, Adam, linear_decay, step_decay
+
+START = [0.5, -1.5, 2.0, 0.0]
+P = Value(1.0)
+
+
+def grads_at(step, params):
+    """A made-up gradient field that changes with the step and the parameters."""
+    return [math.sin(p + step) + 0.1 * p * step for p in params]
+
+
+def run_ours(make, steps=6):
+    params = [Value(x) for x in START]
+    opt = make(params)
+    for k in range(steps):
+        opt.zero_grad()
+        assert all(p.grad == 0.0 for p in params)
+        for p, g in zip(params, grads_at(k, [p.data for p in params])):
+            p.grad = g
+        opt.step()
+    return [p.data for p in params]
+
+
+def run_torch(make, steps=6, scheduler=None):
+    torch = pytest.importorskip("torch")
+    params = torch.tensor(START, dtype=torch.float64, requires_grad=True)
+    opt = make([params])
+    sched = scheduler(opt) if scheduler else None
+    for k in range(steps):
+        opt.zero_grad()
+        params.grad = torch.tensor(grads_at(k, params.detach().tolist()), dtype=torch.float64)
+        opt.step()
+        if sched:
+            sched.step()
+    return params.detach().tolist()
+
+
+def test_sgd_by_hand():
+    p = Value(1.0)
+    opt = SGD([p], lr=0.1)
+    p.grad = 2.0
+    opt.step()
+    assert p.data == 1.0 - 0.1 * 2.0
+    opt.zero_grad()
+    assert p.grad == 0.0
+
+
+def test_momentum_by_hand():
+    p = Value(1.0)
+    opt = SGD([p], lr=0.5, momentum=0.9)
+    p.grad = 1.0
+    opt.step()  # v = 1
+    p.grad = 1.0
+    opt.step()  # v = 0.9 + 1
+    assert p.data == pytest.approx(1.0 - 0.5 * 1.0 - 0.5 * 1.9, abs=1e-15)
+
+
+def test_adam_first_step_is_lr_times_sign():
+    """After bias correction the first Adam step is lr * g / (|g| + eps)."""
+    ps = [Value(1.0), Value(-1.0)]
+    opt = Adam(ps, lr=0.01)
+    ps[0].grad, ps[1].grad = 3.0, -0.5
+    opt.step()
+    assert ps[0].data == pytest.approx(1.0 - 0.01, abs=1e-9)
+    assert ps[1].data == pytest.approx(-1.0 + 0.01, abs=1e-9)
+
+
+SGD_CASES = [
+    dict(lr=0.1),
+    dict(lr=0.05, momentum=0.9),
+    dict(lr=0.05, momentum=0.8, weight_decay=0.01),
+    dict(lr=0.05, momentum=0.9, nesterov=True),
+    dict(lr=0.2, weight_decay=0.1),
+]
+ADAM_CASES = [
+    dict(lr=1e-3),
+    dict(lr=0.1, betas=(0.8, 0.99), eps=1e-6),
+    dict(lr=0.05, weight_decay=0.01),
+]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kwargs", SGD_CASES, ids=str)
+def test_sgd_matches_torch(kwargs):
+    torch = pytest.importorskip("torch")
+    ours = run_ours(lambda ps: SGD(ps, **kwargs))
+    theirs = run_torch(lambda ps: torch.optim.SGD(ps, **kwargs))
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-12)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kwargs", ADAM_CASES, ids=str)
+def test_adam_matches_torch(kwargs):
+    torch = pytest.importorskip("torch")
+    ours = run_ours(lambda ps: Adam(ps, **kwargs), steps=10)
+    theirs = run_torch(lambda ps: torch.optim.Adam(ps, **kwargs), steps=10)
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-12)
+
+
+@pytest.mark.torch
+def test_step_decay_matches_torch_steplr():
+    torch = pytest.importorskip("torch")
+    ours = run_ours(lambda ps: SGD(ps, lr=0.3, momentum=0.5, schedule=step_decay(0.3, 0.5, 2)))
+    theirs = run_torch(
+        lambda ps: torch.optim.SGD(ps, lr=0.3, momentum=0.5),
+        scheduler=lambda opt: torch.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5),
+    )
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-12)
+
+
+def test_linear_decay_is_micrograds_demo():
+    schedule = linear_decay(1.0, 0.1, 100)
+    assert [schedule(k) for k in range(100)] == [1.0 - 0.9 * k / 100 for k in range(100)]
+    assert schedule(100) == schedule(500) == pytest.approx(0.1, abs=1e-15)
+
+
+def test_schedule_sets_lr_before_each_step():
+    p = Value(0.0)
+    opt = SGD([p], lr=99.0, schedule=step_decay(1.0, 0.1, 2))
+    seen = []
+    for _ in range(5):
+        p.grad = 1.0
+        opt.step()
+        seen.append(opt.lr)
+    assert seen == pytest.approx([1.0, 1.0, 0.1, 0.1, 0.01])
+    assert opt.steps == 5
+    assert p.data == pytest.approx(-(1 + 1 + 0.1 + 0.1 + 0.01))
+
+
+def test_optimizer_takes_a_module():
+    mlp = MLP(2, [3, 1], seed=0)
+    opt = Adam(mlp)
+    assert opt.params == mlp.parameters()
+
+
+@pytest.mark.parametrize(
+    "make, error, match",
+    [
+        (lambda: SGD([], lr=0.1), ValueError, "SGD: got an empty parameter list"),
+        (lambda: SGD([1.0], lr=0.1), TypeError, "parameters must be Values, got float"),
+        (lambda: SGD([P, P], lr=0.1), ValueError, "a parameter appears more than once"),
+        (lambda: SGD([P], lr=-1.0), ValueError, "SGD: lr must be a number >= 0, got -1.0"),
+        (lambda: SGD([P], lr="fast"), ValueError, "lr must be a number"),
+        (lambda: SGD([P], lr=0.1, momentum=-0.5), ValueError, "momentum must be a number >= 0"),
+        (lambda: SGD([P], lr=0.1, nesterov=True), ValueError, "nesterov needs a momentum > 0"),
+        (
+            lambda: Adam([P], betas=(0.9, 1.0)),
+            ValueError,
+            r"betas\[1\] must be a number in \[0, 1\)",
+        ),
+        (lambda: Adam([P], betas=(0.9,)), ValueError, "betas must be a pair"),
+        (lambda: Adam([P], eps=-1e-8), ValueError, "Adam: eps must be a number >= 0"),
+        (lambda: Adam([P], weight_decay=-1), ValueError, "weight_decay must be a number >= 0"),
+        (lambda: linear_decay(1.0, 0.1, 0), ValueError, "steps must be >= 1"),
+        (lambda: step_decay(1.0, 0.5, 0), ValueError, "every must be >= 1"),
+    ],
+)
+def test_bad_arguments(make, error, match):
+    with pytest.raises(error, match=match):
+        make()
