@@ -1,0 +1,232 @@
+"""fit, History, predict, accuracy; the first tutorial and the micrograd lecture reproduced."""
+
+import gc
+import io
+import sys
+
+import numpy as np
+import pytest
+
+from autograd import Value
+from nn import (
+    MLP,
+    SGD,
+    Adam,
+    History,
+    accuracy,
+    cross_entropy,
+    datasets,
+    fit,
+    hinge,
+    l2,
+    mse,
+    predict,
+    sse,
+)
+from nn import train as train_module
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def feedforward(x, w1, w2):
+    return sigmoid(sigmoid(x @ w1) @ w2)
+
+
+def tutorial_numpy(w1, w2, x, y, iterations):
+    """The first tutorial's NeuralNetwork: feedforward, then backprop with W += d_W."""
+    w1, w2 = w1.copy(), w2.copy()
+    for _ in range(iterations):
+        layer1 = sigmoid(x @ w1)
+        output = sigmoid(layer1 @ w2)
+        delta = 2 * (y - output) * output * (1 - output)
+        d_w2 = layer1.T @ delta
+        d_w1 = x.T @ ((delta @ w2.T) * layer1 * (1 - layer1))
+        w1 += d_w1
+        w2 += d_w2
+    return w1, w2
+
+
+def test_first_tutorial_reproduced_exactly():
+    X, y = datasets.xor()
+    rng = np.random.RandomState(1)  # the generator behind np.random.rand
+    W1, W2 = rng.rand(3, 4), rng.rand(4, 1)
+    W1_np, W2_np = tutorial_numpy(W1, W2, np.array(X), np.array(y)[:, None], 1500)
+
+    mlp = MLP(3, [4, 1], activation="sigmoid", output_activation="sigmoid", bias=False)
+    for j, neuron in enumerate(mlp.layers[0].neurons):
+        for k, w in enumerate(neuron.w):
+            w.data = W1[k, j]
+    for k, w in enumerate(mlp.layers[1].neurons[0].w):
+        w.data = W2[k, 0]
+    history = fit(mlp, X, y, loss=sse, optimizer=SGD(mlp, lr=1.0), epochs=1500, progress=False)
+
+    W1_ours, b1, _ = mlp.to_numpy()[0]
+    W2_ours = mlp.to_numpy()[1][0]
+    np.testing.assert_allclose(W1_ours, W1_np.T, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(W2_ours, W2_np.T, rtol=0, atol=1e-9)
+    assert not b1.any()
+    prediction = predict(mlp, X)
+    np.testing.assert_allclose(prediction, feedforward(np.array(X), W1_np, W2_np)[:, 0], atol=1e-9)
+    assert np.abs(np.array(prediction) - y).max() < 0.1  # converged toward [0, 1, 1, 0]
+    assert all(b < a for a, b in zip(history.loss[100:], history.loss[101:]))
+    assert history.metrics["accuracy"][-1] == 1.0
+
+
+def test_micrograd_lecture_loss_goes_down_every_step():
+    xs = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
+    ys = [1.0, -1.0, -1.0, 1.0]
+    # lr 0.1 on a sum (not a mean) can overshoot in the first steps from some starts (6 of the
+    # seeds 0-29 do); from this one, as in the lecture, every step goes down.
+    mlp = MLP(3, [4, 4, 1], activation="tanh", output_activation="tanh", seed=1)
+    losses = []
+    for _ in range(20):
+        loss = sse([mlp(x) for x in xs], ys)
+        mlp.zero_grad()
+        loss.backward()
+        for p in mlp.parameters():
+            p.data -= 0.1 * p.grad
+        losses.append(loss.data)
+    assert all(b < a for a, b in zip(losses, losses[1:]))
+    assert losses[-1] < 0.1 * losses[0]
+    # fit runs the same 20 steps: the same losses
+    again = MLP(3, [4, 4, 1], activation="tanh", output_activation="tanh", seed=1)
+    history = fit(again, xs, ys, loss=sse, optimizer=SGD(again, lr=0.1), epochs=20, progress=False)
+    assert history.loss == losses
+
+
+def test_history_records_and_validation():
+    X, y = datasets.moons(60, noise=0.1, seed=0, signed=True)
+    X_tr, X_te, y_tr, y_te = datasets.train_test_split(X, y, seed=0)
+    mlp = MLP(2, [8, 1], seed=1)
+    history = fit(
+        mlp,
+        X_tr,
+        y_tr,
+        loss=lambda p, t: hinge(p, t) + l2(mlp.parameters(), 1e-4),
+        optimizer=SGD(mlp, lr=0.1, momentum=0.9),
+        epochs=15,
+        batch_size=10,
+        validation_data=(X_te, y_te),
+        progress=False,
+    )
+    assert isinstance(history, History) and history.epochs == 15
+    assert len(history.loss) == len(history.val_loss) == len(history.seconds) == 15
+    assert set(history.metrics) == set(history.val_metrics) == {"accuracy"}
+    assert history.loss[-1] < history.loss[0]
+    assert history.metrics["accuracy"][-1] > 0.75
+    assert history.val_metrics["accuracy"][-1] == accuracy(predict(mlp, X_te), y_te)
+    assert not history.stopped_early
+
+
+def test_multiclass_with_cross_entropy_and_adam():
+    X, y = datasets.blobs(45, centers=[[0.0, 3.0], [3.0, -3.0], [-3.0, -3.0]], std=0.5, seed=0)
+    mlp = MLP(2, [8, 3], seed=0)
+    history = fit(
+        mlp, X, y, loss=cross_entropy, optimizer=Adam(mlp, lr=0.05), epochs=20, progress=False
+    )
+    assert history.metrics["accuracy"][-1] == 1.0
+    assert history.loss[-1] < 0.3
+
+
+def test_regression_leaves_out_accuracy_and_takes_custom_metrics():
+    X, y = datasets.study_scores()
+    mlp = MLP(2, [3, 1], activation="sigmoid", output_activation="sigmoid", seed=0)
+    mae = ("mae", lambda p, t: float(np.mean(np.abs(np.array(p) - np.array(t)))))
+    history = fit(mlp, X, y, loss=mse, epochs=30, metrics=("accuracy", mae), progress=False)
+    assert list(history.metrics) == ["mae"]
+    assert history.metrics["mae"][-1] < history.metrics["mae"][0]
+
+
+def test_callbacks_can_stop_training():
+    X, y = datasets.xor()
+    mlp = MLP(3, [4, 1], seed=0)
+    seen = []
+
+    def stop_at_three(epoch, history):
+        seen.append((epoch, len(history.loss)))
+        return epoch == 2
+
+    history = fit(mlp, X, y, epochs=50, callbacks=[stop_at_three], progress=False)
+    assert seen == [(0, 1), (1, 2), (2, 3)]
+    assert history.epochs == 3 and history.stopped_early
+
+
+def test_progress_bar_only_on_a_terminal(monkeypatch):
+    X, y = datasets.xor()
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    for stream, progress, shows in [
+        (io.StringIO(), True, False),
+        (Terminal(), False, False),
+        (Terminal(), True, True),
+    ]:
+        monkeypatch.setattr(sys, "stdout", stream)
+        fit(MLP(3, [2, 1], seed=0), X, y, epochs=3, progress=progress)
+        assert ("loss=" in stream.getvalue()) == shows
+
+
+@pytest.mark.parametrize("was_enabled", [True, False])
+def test_gc_state_is_restored(monkeypatch, was_enabled):
+    X, y = datasets.xor()
+    states = []
+    real_step = train_module.eager_step
+
+    def spy(*args):
+        states.append(gc.isenabled())
+        return real_step(*args)
+
+    monkeypatch.setattr(train_module, "eager_step", spy)
+    (gc.enable if was_enabled else gc.disable)()
+    try:
+        fit(MLP(3, [2, 1], seed=0), X, y, epochs=2, progress=False)
+        assert gc.isenabled() == was_enabled
+        assert states == [False, False]  # paused during each step
+
+        def boom(*args):
+            raise RuntimeError("boom")
+
+        monkeypatch.setattr(train_module, "eager_step", boom)
+        with pytest.raises(RuntimeError):
+            fit(MLP(3, [2, 1], seed=0), X, y, epochs=2, progress=False)
+        assert gc.isenabled() == was_enabled
+    finally:
+        gc.enable()
+
+
+def test_predict_and_accuracy():
+    mlp = MLP(2, [3, 2], seed=0)
+    out = predict(mlp, [[1.0, 2.0], [0.0, -1.0]])
+    assert all(isinstance(row, list) and all(type(v) is float for v in row) for row in out)
+    assert all(v.scope is None for v in [Value(0.0)])
+    assert accuracy([0.9, 0.2, 0.6], [1, 0, 0]) == pytest.approx(2 / 3)  # 0/1: threshold 0.5
+    assert accuracy([0.3, -0.2, -0.6], [1, -1, 1]) == pytest.approx(2 / 3)  # ±1: threshold 0
+    assert accuracy([0.3, -0.2], [1, 0], threshold=0.0) == 1.0  # logits
+    assert accuracy([[0.1, 0.9, 0.0], [2.0, 1.0, 0.5]], [1, 2]) == 0.5  # argmax
+    assert accuracy([Value(0.7)], [1.0]) == 1.0
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: accuracy([0.1, 0.2], [1]), ValueError, "got 2 predictions but 1 targets"),
+        (lambda: accuracy([0.1, 0.2], [0.5, 1.0]), ValueError, "targets must be class labels"),
+        (lambda: accuracy([0.1, 0.2], [0, 2]), ValueError, "targets must be class labels"),
+        (lambda: fit(MLP(3, [1]), [[1, 2, 3]], [1, 0]), ValueError, "X has 1 rows and y has 2"),
+        (lambda: fit(MLP(3, [1]), [], []), ValueError, "X has 0 rows"),
+        (lambda: fit(MLP(3, [1]), [[1, 2, 3]], [1], epochs=-1), ValueError, "epochs must be"),
+        (lambda: fit(MLP(3, [1]), [[1, 2, 3]], [1], metrics=["f1"]), ValueError, "unknown metric"),
+        (
+            lambda: fit(MLP(3, [1]), [[1, 2, 3]], [1], compile=True),
+            NotImplementedError,
+            "compile=True needs autograd.tape",
+        ),
+    ],
+)
+def test_bad_arguments(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
