@@ -3,6 +3,16 @@
 from .backward import grad, hessian, value_and_grad
 from .check import gradcheck
 from .grad_mode import enable_grad, no_grad
+from .tape import trace
 from .value import Value
 
-__all__ = ["Value", "no_grad", "enable_grad", "grad", "value_and_grad", "hessian", "gradcheck"]
+__all__ = [
+    "Value",
+    "no_grad",
+    "enable_grad",
+    "grad",
+    "value_and_grad",
+    "hessian",
+    "gradcheck",
+    "trace",
+]
