@@ -9,11 +9,13 @@ so build parts and assign them; a list mutated in place afterwards is not rename
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import math
 import numbers
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -134,10 +136,12 @@ class Module:
                 yield prefix + key, [value], False
             elif _is_value_list(value):
                 yield prefix + key, list(value), True
-            else:
+            else:  # Modules, and lists mixing Values with other things
                 for segment, member in _members(key, value):
                     if isinstance(member, Module):
                         yield from member._groups(f"{prefix}{segment}.")
+                    else:
+                        yield prefix + segment, [member], False
 
     def state_dict(self) -> State:
         """Parameter values by attribute path: a float per Value, a list per list of Values
@@ -244,25 +248,30 @@ def _is_real(x: Any) -> bool:
 
 def _entry(path: str, entry: Any, size: int, is_list: bool) -> list[float]:
     """A state-dict entry as floats, or ValueError saying what is wrong with it."""
+    items = entry
     if not is_list:
         if not _is_real(entry):
             raise ValueError(f"entry {path!r} must be a number, got {_describe(entry)}")
-        entry = [entry]
+        items = [entry]
     elif not isinstance(entry, list) or len(entry) != size:
         raise ValueError(f"entry {path!r} must be a list of {size} numbers, got {_describe(entry)}")
     elif not all(map(_is_real, entry)):
         bad = next(x for x in entry if not _is_real(x))
         raise ValueError(f"entry {path!r} must hold numbers only, got {_describe(bad)}")
-    values = [float(x) for x in entry]
+    try:
+        values = [float(x) for x in items]
+    except OverflowError:  # an integer literal too large for a float
+        values = [math.inf]
     if not all(map(math.isfinite, values)):
-        raise ValueError(f"entry {path!r} must be finite, got {entry!r}")
+        raise ValueError(f"entry {path!r} must be finite, got {_describe(entry)}")
     return values
 
 
 def _describe(x: Any) -> str:
     if isinstance(x, list):
         return f"a list of {len(x)}"
-    return f"{type(x).__name__} {x!r}"
+    text = repr(x)
+    return f"{type(x).__name__} {text if len(text) < 40 else text[:37] + '...'}"
 
 
 def _few(names: list[str], limit: int = 4) -> str:
@@ -284,10 +293,22 @@ def _write_atomic(path: Path, text: str) -> None:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, _file_mode(path))  # mkstemp makes it private (0600)
         os.replace(tmp, path)
     except BaseException:
-        os.unlink(tmp)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
         raise
+
+
+def _file_mode(path: Path) -> int:
+    """The mode the file has, or the one a plain ``open(path, "w")`` would give it."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def _reject_constant(name: str) -> None:

@@ -26,7 +26,10 @@ Callback = Callable[[int, "History"], "bool | None"]
 
 @dataclass
 class History:
-    """Per-epoch records of a ``fit``: the training loss, metrics, and validation results."""
+    """Per-epoch records of a ``fit``. ``loss[e]`` is the mean of epoch e's batch losses,
+    weighted by batch size (the loss itself for full-batch training), each taken before that
+    batch's update; ``metrics`` come from the same predictions; ``val_*`` are measured after
+    the epoch on ``validation_data``."""
 
     loss: list[float] = field(default_factory=list)
     metrics: dict[str, list[float]] = field(default_factory=dict)
@@ -166,8 +169,9 @@ def fit(
         if validation_data is not None:
             _validate(model, loss, named, validation_data, history)
         history.seconds.append(time.perf_counter() - start)
-        bar.set_postfix(loss=f"{history.loss[-1]:.4g}", refresh=False)
-        if any(cb(epoch, history) for cb in callbacks or ()):
+        shown = {"loss": history.loss[-1], **{k: v[-1] for k, v in history.metrics.items()}}
+        bar.set_postfix({k: f"{v:.4g}" for k, v in shown.items()}, refresh=False)
+        if any([cb(epoch, history) for cb in callbacks or ()]):  # a list: every callback runs
             history.stopped_early = True
             break
     bar.close()

@@ -75,6 +75,7 @@ BAD_STATES = [
     ("string", W1, ["x", 0.0], "numbers only, got str 'x'"),
     ("bool", B, True, "must be a number, got bool True"),
     ("nan", W1, [0.0, float("nan")], "must be finite"),
+    ("huge int", B, 10**400, "must be finite, got int 1000"),
 ]
 
 
@@ -156,12 +157,15 @@ def test_save_is_atomic(tmp_path, monkeypatch):
     assert MLP.load(path).state_dict() == old.state_dict()
 
 
-def test_save_replaces_existing_file(tmp_path):
+def test_save_replaces_existing_file_and_keeps_its_mode(tmp_path):
     path = tmp_path / "model.json"
     MLP(2, [3, 1], seed=0).save(path)
+    assert path.stat().st_mode & 0o044  # readable by others as a plain open() would make it
+    path.chmod(0o640)
     new = MLP(2, [3, 1], seed=1)
     new.save(path)
     assert MLP.load(path).state_dict() == new.state_dict()
+    assert path.stat().st_mode & 0o777 == 0o640
 
 
 def _write(tmp_path, doc):

@@ -148,8 +148,11 @@ def test_callbacks_can_stop_training():
         seen.append((epoch, len(history.loss)))
         return epoch == 2
 
-    history = fit(mlp, X, y, epochs=50, callbacks=[stop_at_three], progress=False)
+    later = []
+    callbacks = [stop_at_three, lambda epoch, history: later.append(epoch)]
+    history = fit(mlp, X, y, epochs=50, callbacks=callbacks, progress=False)
     assert seen == [(0, 1), (1, 2), (2, 3)]
+    assert later == [0, 1, 2]  # every callback runs, even in the epoch that stops
     assert history.epochs == 3 and history.stopped_early
 
 
