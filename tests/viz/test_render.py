@@ -1,0 +1,118 @@
+"""render: every format from the extension, in-process, written atomically."""
+
+from __future__ import annotations
+
+import importlib
+import io
+import os
+
+import pytest
+
+import viz
+from autograd.graph import topological_order
+from viz.dot import fmt
+
+from .conftest import micrograd_example, node_texts, scoped_mlp
+
+# The module, not the function viz.render that shadows it as a package attribute.
+render_module = importlib.import_module("viz.render")
+
+
+def test_svg_holds_every_label_data_and_grad(tmp_path):
+    loss = micrograd_example()
+    out = viz.render(loss, tmp_path / "graph.svg")
+    assert out == os.fspath(tmp_path / "graph.svg")
+    svg = (tmp_path / "graph.svg").read_text()
+    texts = {t for ts in node_texts(svg).values() for t in ts}
+    for v in topological_order(loss):
+        assert {v.label, f"data {fmt(v.data)}", f"grad {fmt(v.grad)}"} <= texts
+    assert "Liberation Sans" in svg  # Helvetica-metric fonts named for the rasteriser
+
+
+def test_png_decodes_with_dark_text_at_a_sensible_size(tmp_path):
+    image = pytest.importorskip("PIL.Image")
+    loss = micrograd_example()
+    viz.render(loss, tmp_path / "graph.png")
+    png = image.open(io.BytesIO((tmp_path / "graph.png").read_bytes()))
+    png.load()
+    w_pt, h_pt = render_module._size_pt(viz.draw_dot(loss).svg())
+    # 144 dpi: two pixels per point.
+    assert png.size == (round(w_pt * 2), round(h_pt * 2))
+    assert 800 < png.size[0] < 4000 and 150 < png.size[1] < 1500
+    grey = png.convert("L")
+    dark = sum(grey.histogram()[:100])
+    assert dark > 2000, "text and outlines should draw thousands of dark pixels"
+    assert grey.getpixel((0, 0)) == 255  # white background, not transparent black
+    # Higher dpi, more pixels; the same picture.
+    viz.render(loss, tmp_path / "big.png", dpi=288)
+    assert image.open(tmp_path / "big.png").size[0] == round(w_pt * 4)
+
+
+def test_huge_pictures_are_scaled_down_not_refused():
+    svg = '<svg width="20000pt" height="20000pt" viewBox="0 0 20000 20000"></svg>'
+    image = pytest.importorskip("PIL.Image")
+    png = image.open(io.BytesIO(render_module.png_from_svg(svg)))
+    assert png.size[0] * png.size[1] <= render_module.MAX_PIXELS * 1.01
+
+
+@pytest.mark.parametrize("ext", [".dot", ".gv"])
+def test_dot_source(tmp_path, ext):
+    loss = micrograd_example()
+    viz.render(loss, tmp_path / f"graph{ext}", rankdir="TB")
+    source = (tmp_path / f"graph{ext}").read_text()
+    assert source.startswith("digraph") and "rankdir=TB" in source
+    assert source == viz.draw_dot(loss, rankdir="TB").source
+
+
+def test_draw_options_pass_through_and_digraphs_render_as_given(tmp_path):
+    loss = scoped_mlp()
+    viz.render(loss, tmp_path / "a.svg", collapse="layer", legend=True)
+    assert "Layer layers.0" in (tmp_path / "a.svg").read_text()
+    g = viz.draw_dot(loss, collapse="neuron")
+    viz.render(g, tmp_path / "b.dot")
+    assert (tmp_path / "b.dot").read_text() == g.source
+    with pytest.raises(TypeError, match="draw options"):
+        viz.render(g, tmp_path / "c.svg", collapse="layer")
+
+
+def test_unknown_extension_is_refused(tmp_path):
+    with pytest.raises(ValueError, match=r"\.svg, \.png"):
+        viz.render(micrograd_example(), tmp_path / "graph.jpg")
+
+
+def test_pdf_without_system_graphviz_says_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setattr(render_module.shutil, "which", lambda name: None)
+    with pytest.raises(RuntimeError, match="system Graphviz.*\\.svg or \\.png"):
+        viz.render(micrograd_example(), tmp_path / "graph.pdf")
+    assert not list(tmp_path.iterdir())
+
+
+def test_pdf_with_system_graphviz(tmp_path):
+    if render_module.shutil.which("dot") is None:
+        pytest.skip("no system Graphviz here")
+    viz.render(micrograd_example(), tmp_path / "graph.pdf")
+    assert (tmp_path / "graph.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+def test_writes_are_atomic_and_make_parent_folders(tmp_path, monkeypatch):
+    loss = micrograd_example()
+    target = tmp_path / "out" / "deep" / "graph.png"
+    viz.render(loss, target)
+    before = target.read_bytes()
+    assert oct(target.stat().st_mode & 0o777) == oct(0o644)
+
+    def broken(svg, dpi):
+        raise RuntimeError("rasteriser died")
+
+    monkeypatch.setattr(render_module, "png_from_svg", broken)
+    with pytest.raises(RuntimeError, match="died"):
+        viz.render(loss, target)
+    assert target.read_bytes() == before  # the old picture is untouched
+    monkeypatch.setattr(render_module.os, "replace", _fail_replace)
+    with pytest.raises(OSError, match="disk full"):
+        viz.render(loss, target.with_suffix(".svg"))
+    assert sorted(p.name for p in target.parent.iterdir()) == ["graph.png"]  # no temp left
+
+
+def _fail_replace(src, dst):
+    raise OSError("disk full")

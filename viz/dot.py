@@ -1,0 +1,414 @@
+"""draw_dot: the computation graph as a ``graphviz.Digraph``, coloured by what each node is."""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import graphviz
+
+from autograd.graph import topological_order
+from autograd.ops import OPS
+from autograd.value import Value
+
+Roots = Value | Iterable[Value]
+
+# Graphviz estimates text widths for Helvetica without any font files, so the embedded engine
+# sizes boxes well; render.py names Arial-metric fonts after it in the SVG.
+FONT = "Helvetica"
+
+# kind -> (fill, outline, text colour, meaning); the legend of draw_dot's docstring.
+KINDS: dict[str, tuple[str, str, str, str]] = {
+    "parameter": ("#dbeafe", "#2563eb", "#1e3a8a", "a leaf the model learns (w, b, ...)"),
+    "input": ("#dcfce7", "#16a34a", "#14532d", "a labelled leaf that is not a parameter"),
+    "constant": ("#f3f4f6", "#9ca3af", "#4b5563", "an unlabelled leaf (a Python number)"),
+    "intermediate": ("#ffffff", "#64748b", "#0f172a", "made by an op"),
+    "output": ("#fef3c7", "#d97706", "#78350f", "a root you called draw_dot on"),
+    "group": ("#ede9fe", "#7c3aed", "#3b0764", "a collapsed neuron or layer"),
+}
+# Faint tint at the grad end of a node: which way the loss pulls it.
+GRAD_TINTS = {1: "#bbf7d0", -1: "#fecaca"}
+OP_STYLE = {
+    "shape": "box", "style": "filled,rounded", "fontsize": "11", "width": "0.3", "height": "0.3",
+    "margin": "0.08,0.03", "fillcolor": "#f1f5f9", "color": "#94a3b8", "fontcolor": "#334155",
+    "ordering": "in",  # inputs enter in argument order, so a - b reads top to bottom
+}  # fmt: skip
+EDGE_COLOUR = "#94a3b8"
+
+# The module-scope entry a collapsed box ends at (see autograd.grad_mode.scope).
+COLLAPSE_MARKERS = {"neuron": "Neuron:", "layer": "Layer:"}
+
+# A leaf labelled like a weight or a bias: "w", "b2", "w[1]", "layers.0.neurons.3.w.1", "bias".
+_PARAMETER_LABEL = re.compile(r"(?:^|[.:/ ])(?:w|b|weight|bias)[\d_\[\],]*(?:\.\d+)*$", re.I)
+_RECORD_SPECIAL = re.compile(r'([\\{}|<>"])')
+_PLAIN_SPECIAL = re.compile(r'([\\"])')
+_BLANKS = re.compile(r"\s+")
+
+
+def fmt(x: Any, precision: int = 4) -> str:
+    """A number for a picture: fixed point, scientific when fixed would hide it; no '-0'."""
+    x = float(x)
+    if not math.isfinite(x):
+        return str(x)
+    if x == 0:
+        return f"{0.0:.{precision}f}"
+    if abs(x) >= 1e6 or abs(x) < 10.0 ** (1 - precision):  # keep two significant digits
+        return f"{x:.{max(precision - 1, 1)}e}"
+    return f"{x:.{precision}f}"
+
+
+def clean_text(text: str) -> str:
+    """``text`` as Graphviz shows it in a record: controls become spaces, runs of blanks one."""
+    chars = (
+        " " if unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp") else c
+        for c in text
+    )
+    return _BLANKS.sub(" ", "".join(chars)).strip()
+
+
+def escape_record(text: str) -> str:
+    """``text`` as one field of a record label: it can never open a field, a port or markup."""
+    # Backslash-escape what the record parser reads as structure; '&' starts an entity.
+    return _RECORD_SPECIAL.sub(r"\\\1", clean_text(text)).replace("&", "&amp;")
+
+
+def escape_plain(*lines: str) -> str:
+    """Lines of text as a plain (non-record) label: no escape sequence or entity survives."""
+    return "\\n".join(
+        _PLAIN_SPECIAL.sub(r"\\\1", clean_text(t)).replace("&", "&amp;") for t in lines
+    )
+
+
+def is_parameter_label(label: str) -> bool:
+    """True for labels nn gives weights and biases: ``w``, ``b3``, ``layers.0.neurons.1.w.2``."""
+    return bool(_PARAMETER_LABEL.search(label))
+
+
+def _params_set(params: Any) -> set[Value] | None:
+    if params is None:
+        return None
+    if hasattr(params, "parameters"):
+        params = params.parameters()
+    elif isinstance(params, Mapping):
+        params = params.values()
+    return set(params)
+
+
+def kind_of(v: Value, roots: Iterable[Value], params: set[Value] | None = None) -> str:
+    """Which colour ``v`` gets: output, intermediate, parameter, input or constant.
+
+    Roots are outputs; Values made by an op are intermediate. A leaf is a parameter when it is
+    in ``params`` (if given) or, without ``params``, when its label looks like a weight or a bias;
+    any other labelled leaf is an input; an unlabelled leaf is a constant (Python numbers such
+    as the ``2`` of ``x * 2`` become unlabelled leaves).
+    """
+    if any(v is r for r in roots):
+        return "output"
+    if v.parents:
+        return "intermediate"
+    if params is not None:
+        if v in params:
+            return "parameter"
+    elif v.label and is_parameter_label(v.label):
+        return "parameter"
+    return "input" if v.label else "constant"
+
+
+def _sign(x: Any) -> int:
+    x = float(x)
+    return (x > 0) - (x < 0)  # 0 for 0 and nan
+
+
+def _roots(root: Roots) -> list[Value]:
+    roots = [root] if isinstance(root, Value) else list(root)
+    if not roots or not all(isinstance(r, Value) for r in roots):
+        raise TypeError(f"draw_dot: root must be a Value or a list of Values, got {root!r}")
+    return roots
+
+
+class Graph(graphviz.Digraph):
+    """A ``graphviz.Digraph`` that lays itself out with the embedded engine.
+
+    Jupyter shows it inline and ``.pipe()``/``.render()`` write SVG and PNG without a system
+    Graphviz (other formats go to the system ``dot`` as usual).
+    """
+
+    def svg(self) -> str:
+        """The laid-out picture as SVG text."""
+        from .render import svg_from_source
+
+        return svg_from_source(self.source, engine=self.engine)
+
+    def _repr_mimebundle_(
+        self, include: Iterable[str] | None = None, exclude: Iterable[str] | None = None, **_: Any
+    ) -> dict[str, str]:
+        wanted = set(include) if include is not None else {"image/svg+xml"}
+        wanted -= set(exclude or ())
+        return {"image/svg+xml": self.svg()} if "image/svg+xml" in wanted else {}
+
+    def _repr_svg_(self) -> str:
+        return self.svg()
+
+    def pipe(
+        self, format: str | None = None, *args: Any, encoding: str | None = None, **kwargs: Any
+    ) -> Any:  # noqa: A002
+        """Like ``Digraph.pipe``; svg and png come from the embedded engine."""
+        fmt_ = format or self.format
+        if fmt_ in ("svg", "png") and not args and not kwargs.get("renderer"):
+            from .render import png_from_svg
+
+            data = self.svg().encode() if fmt_ == "svg" else png_from_svg(self.svg())
+            return data.decode(encoding) if encoding else data
+        return super().pipe(format, *args, encoding=encoding, **kwargs)
+
+    def render(self, filename: Any = None, directory: Any = None, *args: Any, **kwargs: Any) -> str:
+        """Like ``Digraph.render``; svg and png (without ``view``) come from the embedded engine."""
+        fmt_ = (
+            kwargs.get("format")
+            or os.path.splitext(kwargs.get("outfile") or "")[1][1:]
+            or self.format
+        )
+        simple = not args and not {"view", "renderer", "formatter"} & {
+            k for k, v in kwargs.items() if v
+        }
+        if fmt_ not in ("svg", "png") or not simple:
+            return super().render(filename, directory, *args, **kwargs)
+        from .render import render
+
+        outfile = kwargs.get("outfile")
+        if filename is None and outfile is not None:  # as graphviz does: source beside outfile
+            filename = os.path.splitext(os.path.basename(outfile))[0] + ".gv"
+            directory = directory or os.path.dirname(outfile)
+        source = self.save(filename, directory=directory)
+        out = outfile or f"{source}.{fmt_}"
+        render(self, out)
+        if kwargs.get("cleanup"):
+            os.remove(source)
+        return os.fspath(out)
+
+
+@dataclass(eq=False)  # identity: groups key dicts
+class _Group:
+    """Values drawn as one box: a neuron's or a layer's subgraph."""
+
+    key: tuple[str, ...]
+    members: list[Value]
+
+    @property
+    def title(self) -> str:
+        kind = self.key[-1].split(":", 1)[0]
+        path = ".".join(name for entry in self.key if (name := entry.split(":", 1)[-1]))
+        return f"{kind} {path}".strip()
+
+
+def _group_key(scope: tuple[str, ...] | None, marker: str) -> tuple[str, ...] | None:
+    for i, entry in enumerate(scope or ()):
+        if entry.startswith(marker):
+            return scope[: i + 1]
+    return None
+
+
+def _collapse(order: list[Value], kinds: dict[Value, str], marker: str) -> dict[Value, _Group]:
+    """Each Value that belongs in a box, and its box.
+
+    A Value belongs to the box of its scope (cut at the first ``marker`` entry). Parameters and
+    constants made outside any module (a neuron makes its weights in ``__init__``) join a box
+    when every use of them is inside it; inputs stay in sight.
+    """
+    groups: dict[tuple[str, ...], _Group] = {}
+    member: dict[Value, _Group] = {}
+    for v in order:
+        key = _group_key(v.scope, marker)
+        if key is not None:
+            member[v] = groups.setdefault(key, _Group(key, []))
+    users: dict[Value, set[_Group | None]] = {}
+    for v in order:
+        for p in v.parents:
+            if p not in member and kinds[p] in ("parameter", "constant"):
+                users.setdefault(p, set()).add(member.get(v))
+    for leaf, boxes in users.items():
+        if len(boxes) == 1 and None not in boxes:
+            member[leaf] = next(iter(boxes))
+    for v in order:  # members in topological order
+        if v in member:
+            member[v].members.append(v)
+    return member
+
+
+def _too_many(n: int, max_nodes: int, collapse: str | None) -> ValueError:
+    if collapse is None:
+        hint = (
+            "pass collapse='neuron' or collapse='layer' to draw each neuron or layer "
+            "(Values made inside nn modules) as one box, or raise max_nodes"
+        )
+    else:
+        hint = "try collapse='layer'" if collapse == "neuron" else "raise max_nodes"
+        hint += " (or draw a smaller graph)"
+    what = "Values" if collapse is None else f"boxes with collapse={collapse!r}"
+    return ValueError(
+        f"draw_dot: the graph has {n} {what}, more than max_nodes={max_nodes}; {hint}"
+    )
+
+
+@dataclass(frozen=True)
+class PageText:
+    """What the backprop page draws its own way: a name on every node, the grad text (sums of
+    contributions), labels on input edges, graph attributes; and no grad tints (grads change)."""
+
+    names: Mapping[Value, str]
+    grad_text: Mapping[Value, str]
+    edge_labels: Mapping[str, tuple[str, ...]]
+    graph_attr: Mapping[str, str]
+
+
+def draw_dot(
+    root: Roots,
+    rankdir: str = "LR",
+    precision: int = 4,
+    show_grad: bool = True,
+    max_nodes: int = 500,
+    collapse: str | None = None,
+    legend: bool = False,
+    params: Any = None,
+    *,
+    _page: PageText | None = None,
+) -> Graph:
+    """The graph behind ``root`` (a Value or a list of them) as a ``graphviz.Digraph``.
+
+    Each Value is a record ``label | data … | grad …``; each op is a small oval showing the op
+    from the table (``+``, ``*``, ``**2``, ``tanh``); edges run inputs → op → output. The result
+    displays inline in Jupyter and renders with :func:`viz.render`, no system Graphviz needed.
+
+    Legend (``legend=True`` also draws it):
+
+    - blue: parameter, a leaf in ``params`` (a Module or Values) or, without ``params``, a leaf
+      labelled like a weight or bias (``w``, ``b1``, ``layers.0.neurons.3.w.1``)
+    - green: input, any other labelled leaf
+    - grey: constant, an unlabelled leaf (a Python number lifted into the graph)
+    - white: intermediate, made by an op
+    - amber, thick outline: output, a root
+    - lavender: a collapsed neuron or layer (``collapse=``), with its output's data and grad
+    - the grad end of a box fades to green when grad > 0 and to red when grad < 0
+
+    ``collapse="neuron"`` or ``"layer"`` draws every neuron's (or layer's) subgraph as one box;
+    it needs Values made inside ``nn`` modules (``Value.scope``). More than ``max_nodes`` boxes
+    raise a ``ValueError`` that says how many there are. (``_page`` is viz.backprop's.)
+    """
+    if rankdir not in ("LR", "RL", "TB", "BT"):
+        raise ValueError(f"draw_dot: rankdir must be LR, RL, TB or BT, got {rankdir!r}")
+    if collapse is not None and collapse not in COLLAPSE_MARKERS:
+        raise ValueError(f"draw_dot: collapse must be None, 'neuron' or 'layer', got {collapse!r}")
+    roots = _roots(root)
+    order = topological_order(roots)
+    param_set = _params_set(params)
+    kinds = {v: kind_of(v, roots, param_set) for v in order}
+    member = _collapse(order, kinds, COLLAPSE_MARKERS[collapse]) if collapse else {}
+    groups = list(dict.fromkeys(member.values()))
+    n_boxes = len(order) - len(member) + len(groups)
+    if n_boxes > max_nodes:
+        raise _too_many(n_boxes, max_nodes, collapse)
+    index = {v: i for i, v in enumerate(order)}
+    horizontal = rankdir in ("LR", "RL")
+    # Records lay fields across in TB and down in LR; braces flip that, so a box reads
+    # "label | data | grad" along the flow either way.
+    wrap = (lambda s: "{ " + s + " }") if horizontal else (lambda s: s)
+
+    g = Graph(name="autograd", format="svg")
+    g.attr(rankdir=rankdir, bgcolor="white", pad="0.25", nodesep="0.22", ranksep="0.35")
+    g.attr(fontname=FONT, fontsize="12")
+    if _page is not None:
+        g.attr(**_page.graph_attr)
+    g.attr("node", fontname=FONT, fontsize="12", penwidth="1.3", style="filled,rounded")
+    g.attr("edge", color=EDGE_COLOUR, arrowsize="0.6", penwidth="1.1", fontname=FONT, fontsize="11")
+
+    def box_style(kind: str, grad: Any) -> dict[str, str]:
+        fill, line, text, _ = KINDS[kind]
+        style = {"shape": "Mrecord", "fillcolor": fill, "color": line, "fontcolor": text}
+        if kind == "output":
+            style["penwidth"] = "2.4"
+        sign = _sign(grad) if show_grad and _page is None else 0
+        if sign:  # a gradient fill: kind colour for most of the box, then the grad tint
+            style["fillcolor"] = f"{fill};0.62:{GRAD_TINTS[sign]}"
+            style["gradientangle"] = "0"  # grad is the rightmost field in every rankdir
+        return style
+
+    def grad_field(v: Value) -> list[str]:
+        if not show_grad:
+            return []
+        text = _page.grad_text[v] if _page is not None else f"grad {fmt(v.grad, precision)}"
+        return [escape_record(text)]
+
+    for v in order:
+        if v in member:
+            continue
+        i = index[v]
+        name = clean_text(v.label) or (_page.names[v] if _page is not None else "")
+        fields = [escape_record(name)] if name else []
+        fields += [f"data {fmt(v.data, precision)}", *grad_field(v)]
+        style = box_style(kinds[v], v.grad)
+        g.node(f"v{i}", wrap(" | ".join(fields)), id=f"v{i}", **style)
+        if v.parents:
+            label = escape_plain(OPS[v.op].describe(v.arg))
+            g.node(f"op{i}", label, id=f"op{i}", **OP_STYLE)
+            g.edge(f"op{i}", f"v{i}", id=f"o{i}", weight="3")
+
+    box_id = {group: f"g{k}" for k, group in enumerate(groups)}
+    rep = {v: box_id[group] for v, group in member.items()}
+    # A box's outputs: members that are roots or that something outside the box uses.
+    leaving = {
+        p for u in order for p in u.parents if p in member and member[p] is not member.get(u)
+    }
+    for group in groups:
+        outputs = [v for v in group.members if v in leaving or kinds[v] == "output"]
+        outputs = outputs or group.members[-1:]
+        n_params = sum(kinds[v] == "parameter" for v in group.members)
+        meta = f"{n_params} params, {len(group.members)} nodes"
+        rows = [" | ".join([f"data {fmt(v.data, precision)}", *grad_field(v)]) for v in outputs]
+        # Several outputs (a layer) stack as rows of "data | grad" across the box.
+        body = (
+            rows[0] if len(rows) == 1 else "{ " + " | ".join("{ " + r + " }" for r in rows) + " }"
+        )
+        label = wrap(f"{escape_record(group.title)} | {meta} | {body}")
+        style = box_style("group", outputs[-1].grad)
+        if any(kinds[v] == "output" for v in outputs):
+            style.update(color=KINDS["output"][1], penwidth="2.4")
+        g.node(box_id[group], label, id=box_id[group], **style)
+
+    drawn_group_edges: set[tuple[str, str]] = set()
+    for v in order:
+        if not v.parents:
+            continue
+        i = index[v]
+        inner = member.get(v)
+        for k, p in enumerate(v.parents):
+            tail = rep.get(p, f"v{index[p]}")
+            if inner is None:
+                edge_id = f"e{i}_{k}"
+                extra = {}
+                if _page is not None and edge_id in _page.edge_labels:
+                    extra = {"label": escape_plain(*_page.edge_labels[edge_id])}
+                g.edge(tail, f"op{i}", id=edge_id, **extra)
+            elif member.get(p) is not inner and (tail, box_id[inner]) not in drawn_group_edges:
+                drawn_group_edges.add((tail, box_id[inner]))
+                g.edge(tail, box_id[inner])
+
+    if legend:
+        _draw_legend(g, wrap, box_style)
+    return g
+
+
+def _draw_legend(g: Graph, wrap: Any, box_style: Any) -> None:
+    """A boxed key, one sample per kind and per grad sign, stacked across the flow."""
+    with g.subgraph(name="cluster_legend") as c:
+        c.attr(label="legend", fontsize="11", fontcolor="#475569", color="#cbd5e1", style="rounded")
+        samples = [(kind, 0.0) for kind in KINDS] + [("intermediate", 1.0), ("intermediate", -1.0)]
+        for k, (kind, grad) in enumerate(samples):
+            text = {1.0: "grad > 0", -1.0: "grad < 0"}.get(grad, kind)
+            c.node(f"legend{k}", wrap(escape_record(text)), fontsize="10", **box_style(kind, grad))
+            if k:  # invisible links keep the samples in one row along the flow
+                c.edge(f"legend{k - 1}", f"legend{k}", style="invis")
