@@ -14,8 +14,8 @@ from autograd.value import dot
 SVG_NS = {"svg": "http://www.w3.org/2000/svg"}
 
 
-def micrograd_example() -> Value:
-    """The lecture's L = (a*b + c) * f, labelled, after backward."""
+def micrograd_example(backward: bool = True) -> Value:
+    """The lecture's L = (a*b + c) * f, labelled (and, unless told not to, after backward)."""
     a, b, c, f = Value(2.0, "a"), Value(-3.0, "b"), Value(10.0, "c"), Value(-2.0, "f")
     e = a * b
     e.label = "e"
@@ -23,7 +23,8 @@ def micrograd_example() -> Value:
     d.label = "d"
     loss = d * f
     loss.label = "L"
-    loss.backward()
+    if backward:
+        loss.backward()
     return loss
 
 

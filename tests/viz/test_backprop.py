@@ -1,0 +1,248 @@
+"""backward_steps, print_backward and the step-through page."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import re
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import viz
+from autograd import Value
+from autograd.graph import topological_order
+from tests.autograd.programs import random_program
+from viz.dot import clean_text, fmt
+
+from .conftest import micrograd_example, scoped_mlp, used_twice
+
+
+def _fresh_pair(build):
+    """Two identical graphs: one to step through, one to run backward() on."""
+    return build(), build()
+
+
+def _check_steps_match_backward(root: Value, twin: Value) -> None:
+    """Contributions, added in step order, give exactly the grads backward() gives."""
+    steps = list(viz.backward_steps(root))
+    twin.backward()
+    order, twin_order = topological_order(root), topological_order(twin)
+    got = {v: 0.0 for v in order}
+    got[root] = 1.0
+    for step in steps:
+        assert step.grad == got[step.node]  # the node's grad is complete when its step runs
+        for share in step.shares:
+            if share.contribution is not None:
+                got[share.input] = got[share.input] + share.contribution
+            assert share.running == got[share.input]
+    for v, w in zip(order, twin_order):
+        assert got[v] == w.grad, (v, w)
+    # One step per node made by an op, in the order backward visits them.
+    assert [s.node for s in steps] == [v for v in reversed(order) if v.parents]
+    assert [s.index for s in steps] == list(range(1, len(steps) + 1))
+
+
+def test_steps_sum_to_backward_on_the_lecture_example():
+    _check_steps_match_backward(*_fresh_pair(lambda: micrograd_example(backward=False)))
+
+
+def test_steps_sum_to_backward_where_nodes_are_used_twice():
+    root, twin = _fresh_pair(used_twice)
+    _check_steps_match_backward(root, twin)
+    steps = list(viz.backward_steps(root))
+    a = topological_order(root)[0]
+    assert sum(s.input is a for step in steps for s in step.shares) == 3
+
+
+def test_x_times_x_gives_two_shares_to_x():
+    x = Value(3.0, "x")
+    (step,) = viz.backward_steps(x * x)
+    assert step.inputs == (x, x)
+    assert [s.position for s in step.shares] == [0, 1]
+    assert [s.running for s in step.shares] == [3.0, 6.0]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10_000))
+def test_steps_sum_to_backward_on_random_graphs(seed):
+    program, inputs = random_program(random.Random(seed), n_ops=10)
+
+    def build():
+        return program.run_values(*[Value(x, f"x{k}") for k, x in enumerate(inputs)])
+
+    _check_steps_match_backward(*_fresh_pair(build))
+
+
+def test_local_derivative_is_from_the_table_and_grads_are_untouched():
+    loss = used_twice()
+    for step in viz.backward_steps(loss):
+        for share in step.shares:
+            assert share.contribution == pytest.approx(share.local * step.grad)
+    assert all(v.grad == 0.0 for v in topological_order(loss))  # nothing was written
+    (step,) = viz.backward_steps(Value(2.0, "a") ** 3)
+    assert step.shares[0].local == 12.0
+
+
+def test_a_leaf_root_has_no_steps():
+    assert list(viz.backward_steps(Value(1.0))) == []
+
+
+def test_print_backward_is_a_table_of_every_share():
+    out = io.StringIO()
+    loss = micrograd_example()
+    viz.print_backward(loss, file=out)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "backward from L (seed L.grad = 1.0)"
+    assert lines[1].split() == ["step", "node", "op", "input", "∂node/∂input", "node.grad",
+                                "added", "input.grad"]  # fmt: skip
+    rows = [line.split() for line in lines[3:]]
+    assert len(rows) == 6  # three binary ops
+    assert rows[0] == ["1", "L", "*", "d", "-2.0000", "1.0000", "-2.0000", "-2.0000"]
+    assert rows[-1] == ["b", "2.0000", "-2.0000", "-4.0000", "-4.0000"]
+
+
+def test_print_backward_names_unlabelled_nodes(capsys):
+    x = Value(2.0)
+    viz.print_backward(x.tanh())
+    assert "v1" in capsys.readouterr().out
+
+
+# ---- the page -----------------------------------------------------------------------------------
+
+
+class _Page(HTMLParser):
+    """Pulls out what the tests read: script blocks, references to other files."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.scripts: dict[str, str] = {}
+        self.refs: list[str] = []
+        self._script: str | None = None
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.refs += [a[k] for k in ("src", "href") if k in a]
+        if tag == "link":
+            self.refs.append(a.get("href", ""))
+        if tag == "script":
+            self._script = a.get("id", "code")
+            self.scripts[self._script] = ""
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._script = None
+
+    def handle_data(self, data):
+        if self._script is not None:
+            self.scripts[self._script] += data
+
+
+def _page(root: Value, tmp_path) -> tuple[str, dict, _Page]:
+    out = viz.backprop_html(root, tmp_path / "bp.html")
+    with open(out, encoding="utf-8") as f:
+        text = f.read()
+    page = _Page(text)
+    return text, json.loads(page.scripts["backprop-data"]), page
+
+
+def test_page_has_one_frame_per_step_after_the_forward_frame(tmp_path):
+    root = used_twice()
+    text, data, _ = _page(root, tmp_path)
+    steps = list(viz.backward_steps(root))
+    assert len(data["frames"]) == len(steps) + 1
+    first = data["frames"][0]
+    assert first["node"] is None and first["shares"] == [] and "seed" in first["title"].lower()
+    order = topological_order(root)
+    for frame, step in zip(data["frames"][1:], steps):
+        assert frame["node"] == order.index(step.node)
+        assert len(frame["shares"]) == len(frame["lines"]) == len(step.shares)
+
+
+def test_page_is_self_contained(tmp_path):
+    text, _, page = _page(micrograd_example(), tmp_path)
+    assert page.refs == []  # no src=, no href=, no stylesheet links
+    assert "@import" not in text and "url(http" not in text
+    # The only URLs are the SVG namespace names, which browsers never fetch.
+    assert set(re.findall(r"https?://[^\s\"']+", text)) <= {
+        "http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink",
+    }  # fmt: skip
+
+
+def test_page_writes_the_chain_rule_in_words(tmp_path):
+    _, data, _ = _page(micrograd_example(), tmp_path)
+    lines = [line for f in data["frames"] for line in f["lines"]]
+    assert "d.grad += ∂L/∂d · L.grad = -2.0000 · 1.0000 = -2.0000" in lines
+    assert "a.grad += ∂e/∂a · e.grad = -3.0000 · -2.0000 = 6.0000" in lines
+    assert data["frames"][1]["rule"].startswith("mul: a * b")
+
+
+def test_page_svg_tags_every_value_grad_and_lays_out_the_final_sums(tmp_path):
+    root = used_twice()
+    text, data, _ = _page(root, tmp_path)
+    svg = text[text.index("<svg") : text.index("</svg>") + 6]
+    tree = ET.fromstring(svg.encode())
+    grads = {t.get("data-grad-of"): t.text for t in tree.iter("{http://www.w3.org/2000/svg}text")
+             if t.get("data-grad-of") is not None}  # fmt: skip
+    order = topological_order(root)
+    assert set(grads) == {str(i) for i in range(len(order))}
+    # a (node 0) is used three times: the laid-out text is the sum of its three shares.
+    twin = used_twice()
+    twin.backward()
+    a_grad = topological_order(twin)[0].grad
+    assert grads["0"] == f"grad 4.0000 + -6.0000 + 30.0000 = {fmt(a_grad)}" and a_grad == 28.0
+    assert data["nodes"][0]["uses"] == 3
+    # Every input edge carries its step's local derivative and contribution.
+    edge_ids = {s["edge"] for f in data["frames"] for s in f["shares"]}
+    for edge in edge_ids:
+        assert f'id="{edge}"' in svg
+    assert "∂d/∂c = 1.0000" in svg and "adds" in svg
+
+
+def test_page_names_every_node_and_escapes_labels(tmp_path):
+    a = Value(1.0, "</script><b>{x|y}</b>")
+    b = Value(2.0)
+    root = (a * b).tanh()
+    text, data, page = _page(root, tmp_path)
+    assert [n["name"] for n in data["nodes"]] == [clean_text(a.label), "v1", "v2", "v3"]
+    assert "<b>" not in text and text.count("</script>") == 2
+    assert page.scripts["backprop-data"].count("\\u003c") >= 2
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.text(max_size=20), st.text(max_size=20))
+def test_any_labels_keep_the_page_intact(tmp_path_factory, label_a, label_b):
+    a, b = Value(1.5, label_a), Value(-0.5, label_b)
+    root = a * b + a
+    tmp = tmp_path_factory.mktemp("page")
+    text, data, page = _page(root, tmp)
+    assert len(data["frames"]) == 3 and "code" in page.scripts
+    assert data["nodes"][0]["name"] == (clean_text(label_a) or "v0")
+    svg = text[text.index("<svg") : text.index("</svg>") + 6]
+    ET.fromstring(svg.encode())  # still well-formed
+
+
+def test_page_handles_non_finite_grads(tmp_path):
+    # d/dy x**y = x**y log x is nan for a negative base (as in PyTorch).
+    root = Value(-2.0, "x") ** Value(2.0, "y")
+    _, data, page = _page(root, tmp_path)
+    shares = data["frames"][1]["shares"]
+    assert shares[0]["value"] == -4.0 and shares[1]["value"] == "NaN"
+    assert shares[1]["running"] == "nan"
+    # Strict JSON (JavaScript's JSON.parse has no NaN literal).
+    json.loads(page.scripts["backprop-data"], parse_constant=_no_constants)
+
+
+def _no_constants(name):
+    raise AssertionError(f"bare {name} in the page's JSON")
+
+
+def test_big_graphs_still_make_a_page(tmp_path):
+    root = scoped_mlp((3, 8, 8, 1))
+    _, data, _ = _page(root, tmp_path)
+    assert len(data["frames"]) == 1 + sum(1 for v in topological_order(root) if v.parents)
