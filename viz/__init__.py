@@ -2,6 +2,7 @@
 
 from .backprop import Share, Step, backprop_html, backward_steps, print_backward
 from .dot import draw_dot
+from .plots import plot_decision_boundary, plot_loss
 from .render import render
 
 __all__ = [
@@ -12,4 +13,6 @@ __all__ = [
     "backprop_html",
     "Step",
     "Share",
+    "plot_loss",
+    "plot_decision_boundary",
 ]

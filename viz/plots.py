@@ -1,0 +1,215 @@
+"""Training pictures with matplotlib (the ``plot`` extra): loss curves and decision boundaries."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from autograd import Value, no_grad
+
+from .render import write_atomic
+
+# Two-class and many-class colours that stay apart for colour-blind readers (Okabe-Ito).
+CLASS_COLOURS = (
+    "#0072B2",
+    "#D55E00",
+    "#009E73",
+    "#CC79A7",
+    "#E69F00",
+    "#56B4E9",
+    "#F0E442",
+    "#000000",
+)
+
+
+def _pyplot() -> Any:
+    """matplotlib.pyplot on the Agg backend, imported only when a plot is asked for."""
+    try:
+        import matplotlib
+    except ImportError as e:
+        raise ImportError("viz plots need matplotlib: pip install 'scalar-autograd[plot]'") from e
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig: Any, path: str | os.PathLike[str]) -> str:
+    """Save a figure atomically in the format the extension names; close it; return the path."""
+    path = Path(path)
+    buf = io.BytesIO()
+    try:
+        fig.savefig(
+            buf, format=path.suffix.lstrip(".").lower() or "png", dpi=144, bbox_inches="tight"
+        )
+    finally:
+        _pyplot().close(fig)
+    write_atomic(path, buf.getvalue())
+    return os.fspath(path)
+
+
+def _curves(history: Any) -> tuple[list[float], dict[str, list[float]]]:
+    if hasattr(history, "loss"):
+        return [float(x) for x in history.loss], {
+            k: [float(x) for x in v] for k, v in (getattr(history, "metrics", None) or {}).items()
+        }
+    if isinstance(history, Mapping):
+        rest = {k: [float(x) for x in v] for k, v in history.items() if k != "loss"}
+        return [float(x) for x in history["loss"]], rest
+    return [float(x) for x in history], {}
+
+
+def plot_loss(history: Any, path: str | os.PathLike[str], title: str = "Training") -> str:
+    """Loss per epoch (log scale when it spans decades), metrics on a second panel; return the path.
+
+    ``history`` is an object with ``.loss`` (and optionally ``.metrics``, a dict of lists), such as
+    the one ``nn.fit`` returns, a dict with a ``"loss"`` key, or a plain sequence of losses.
+    """
+    loss, metrics = _curves(history)
+    if not loss:
+        raise ValueError("plot_loss: the history has no loss values")
+    plt = _pyplot()
+    panels = 2 if metrics else 1
+    fig, axes = plt.subplots(1, panels, figsize=(6.4 * panels, 4.0), squeeze=False)
+    epochs = range(1, len(loss) + 1)
+    ax = axes[0][0]
+    ax.plot(
+        epochs, loss, color=CLASS_COLOURS[0], lw=2, marker="o" if len(loss) <= 30 else None, ms=4
+    )
+    positive = [x for x in loss if x > 0]
+    if len(positive) == len(loss) and max(positive) / min(positive) > 100:
+        ax.set_yscale("log")
+    ax.set(xlabel="epoch", ylabel="loss", title=f"{title}: loss (last {loss[-1]:.4g})")
+    for k, (name, values) in enumerate(metrics.items()):
+        axes[0][1].plot(
+            range(1, len(values) + 1),
+            values,
+            lw=2,
+            label=name,
+            color=CLASS_COLOURS[(k + 1) % len(CLASS_COLOURS)],
+        )
+    if metrics:
+        axes[0][1].set(xlabel="epoch", title=f"{title}: metrics")
+        axes[0][1].legend(frameon=False)
+    for a in axes[0]:
+        a.grid(alpha=0.3)
+        a.spines[["top", "right"]].set_visible(False)
+    return _save(fig, path)
+
+
+def _predict_grid(model: Any, grid: Any) -> Any:
+    """Model outputs on every grid point as an (n, nout) array, without building a graph."""
+    import numpy as np
+
+    with no_grad():
+        if hasattr(model, "predict_numpy"):  # one vectorised call instead of one per point
+            out = np.asarray(model.predict_numpy(grid), dtype=float)
+        else:
+            rows = []
+            for x0, x1 in grid:
+                y = model([float(x0), float(x1)])
+                ys = y if isinstance(y, Sequence) else [y]
+                rows.append([v.data if isinstance(v, Value) else float(v) for v in ys])
+            out = np.asarray(rows, dtype=float)
+    return out.reshape(len(grid), -1)
+
+
+def classify(scores: Any) -> tuple[Any, Callable[[Any], Any] | None, float | None]:
+    """Class per row of model outputs, plus how to read one output as a level set.
+
+    Several outputs: argmax. One output: class 1 where it is above the threshold, which is 0.5
+    when every output lies in [0, 1] (a probability, e.g. after sigmoid) and 0 otherwise (a
+    score or logit, e.g. tanh or linear, the micrograd convention of labels ±1). Returns
+    (classes, the single output column or None, the threshold or None).
+    """
+    import numpy as np
+
+    if scores.shape[1] > 1:
+        return scores.argmax(axis=1), None, None
+    s = scores[:, 0]
+    threshold = 0.5 if np.all((s >= 0) & (s <= 1)) else 0.0
+    return (s > threshold).astype(int), s, threshold
+
+
+def class_index(labels: Any) -> Any:
+    """Labels as class numbers 0, 1, ...: ±1 labels become 0 and 1, class indices stay."""
+    import numpy as np
+
+    labels = np.asarray(labels, dtype=float)
+    if np.isin(labels, (-1.0, 1.0)).all():
+        return (labels > 0).astype(int)
+    if not (np.isin(labels % 1, 0.0).all() and (labels >= 0).all()):
+        raise ValueError("plot_decision_boundary: y must hold class indices 0, 1, ... or labels ±1")
+    return labels.astype(int)
+
+
+def plot_decision_boundary(
+    model: Any,
+    X: Any,  # noqa: N803 - the data matrix, as in the math
+    y: Any,
+    path: str | os.PathLike[str],
+    resolution: int = 200,
+    title: str = "Decision boundary",
+) -> str:
+    """The model's decision regions over 2-D inputs with the data on top; return the path.
+
+    The grid is evaluated under ``no_grad`` with ``model.predict_numpy`` when the model has one,
+    else one call per point. Classes: see :func:`classify` (argmax for several outputs; for one
+    output a threshold of 0.5 on probabilities, 0 on scores). ``y`` holds class indices, labels
+    ±1, or one-hot rows.
+    """
+    import numpy as np
+
+    X = np.asarray(X, dtype=float)  # noqa: N806
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"plot_decision_boundary: X must have 2 columns, got shape {X.shape}")
+    y = np.asarray(y, dtype=float).reshape(len(X), -1)
+    truth = y.argmax(axis=1) if y.shape[1] > 1 else class_index(y[:, 0])
+    plt = _pyplot()
+    from matplotlib.colors import ListedColormap
+
+    pad = 0.1 * (X.max(axis=0) - X.min(axis=0)) + 1e-9
+    lo, hi = X.min(axis=0) - pad, X.max(axis=0) + pad
+    gx, gy = np.meshgrid(
+        np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution)
+    )
+    scores = _predict_grid(model, np.column_stack([gx.ravel(), gy.ravel()]))
+    classes, single, threshold = classify(scores)
+    n_classes = max(int(classes.max()) + 1, int(truth.max()) + 1, 2)
+    colours = [CLASS_COLOURS[k % len(CLASS_COLOURS)] for k in range(n_classes)]
+
+    fig, ax = plt.subplots(figsize=(6.4, 5.6))
+    levels = np.arange(n_classes + 1) - 0.5
+    ax.contourf(
+        gx, gy, classes.reshape(gx.shape), levels=levels, cmap=ListedColormap(colours), alpha=0.22
+    )
+    if single is not None:  # the boundary itself, where the one output crosses the threshold
+        ax.contour(
+            gx, gy, single.reshape(gx.shape), levels=[threshold], colors="#334155", linewidths=1.5
+        )
+    for k in np.unique(truth):
+        mask = truth == k
+        ax.scatter(
+            X[mask, 0],
+            X[mask, 1],
+            s=26,
+            color=colours[k],
+            edgecolor="white",
+            linewidth=0.7,
+            label=f"class {k}",
+            zorder=3,
+        )
+    accuracy = float(np.mean(classify(_predict_grid(model, X))[0] == truth))
+    ax.set(
+        xlim=(lo[0], hi[0]),
+        ylim=(lo[1], hi[1]),
+        xlabel="x0",
+        ylabel="x1",
+        title=f"{title} (accuracy {accuracy:.0%})",
+    )
+    ax.legend(frameon=True, framealpha=0.85, loc="best")
+    ax.spines[["top", "right"]].set_visible(False)
+    return _save(fig, path)
