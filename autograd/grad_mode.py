@@ -7,7 +7,6 @@ so a global count of open contexts lets every op skip the read while none is ope
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import ContextDecorator, contextmanager
 from contextvars import ContextVar, Token
@@ -19,21 +18,23 @@ MODE: ContextVar[tuple[bool, Scope | None]] = ContextVar("autograd_mode", defaul
 
 
 class _Anywhere:
-    """How many grad-mode or scope contexts are open, in any thread."""
+    """Whether any grad-mode or scope context is open, in any thread.
+
+    ``open`` is a list with one entry per open context: append and pop are atomic under the
+    GIL, so the count stays exact across threads without the cost of a lock, and ``if open:``
+    is the cheapest test an op can make.
+    """
 
     def __init__(self) -> None:
-        self.open = 0
-        self._lock = threading.Lock()
+        self.open: list[None] = []
 
     def push(self, enabled: bool, scope: Scope | None) -> Token:
-        with self._lock:
-            self.open += 1
+        self.open.append(None)
         return MODE.set((enabled, scope))
 
     def pop(self, token: Token) -> None:
         MODE.reset(token)
-        with self._lock:
-            self.open -= 1
+        self.open.pop()
 
 
 ANYWHERE = _Anywhere()
