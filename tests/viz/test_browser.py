@@ -1,0 +1,140 @@
+"""The backprop page in a real browser: headless Chromium, stepped frame by frame.
+
+Needs Debian's ``chromium`` and ``chromium-driver`` and the ``selenium`` package; skips cleanly
+without them (``.ci/run`` installs them).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+import pytest
+
+import viz
+from autograd import Value
+from autograd.graph import topological_order
+from viz.dot import fmt
+
+from .conftest import micrograd_example, scoped_mlp, used_twice
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for the module, with a throwaway profile and no network chatter."""
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    if not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)):
+        pytest.skip("chromium and chromium-driver are not installed")
+    profile = tempfile.mkdtemp(prefix="viz-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking", "--disable-sync",
+                 "--disable-component-update", "--disable-dev-shm-usage",
+                 f"--user-data-dir={profile}", "--window-size=1400,1000"):  # fmt: skip
+        options.add_argument(flag)
+    try:
+        driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    except Exception as e:  # a broken install is an environment problem, not a page bug
+        shutil.rmtree(profile, ignore_errors=True)
+        pytest.skip(f"chromium did not start: {e}")
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def _shown(driver) -> dict[int, tuple[str, str]]:
+    """Every Value's grad as the picture shows it: node -> (text, data-value)."""
+    rows = driver.execute_script(
+        "return [...document.querySelectorAll('text[data-grad-of]')]"
+        ".map(t => [t.dataset.gradOf, t.textContent, t.dataset.value]);"
+    )
+    return {int(i): (text, value) for i, text, value in rows}
+
+
+def _step_through(driver, root: Value, tmp_path) -> dict[int, tuple[str, str]]:
+    """Load the page, check frame 0, press → through every frame; return the last frame's grads."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    path = viz.backprop_html(root, tmp_path / "bp.html")
+    driver.get("file://" + path)
+    assert driver.get_log("browser") == []  # no script errors
+    n_steps = len(list(viz.backward_steps(root)))
+    order = topological_order(root)
+    shown = _shown(driver)
+    assert set(shown) == set(range(len(order)))
+    # Step 0: the forward pass, grads empty except the seed on the root.
+    root_i = order.index(root)
+    assert shown[root_i] == (f"grad {fmt(1.0)}", "1")
+    assert all(text == "grad " and value == "" for i, (text, value) in shown.items() if i != root_i)
+    body = driver.find_element(By.TAG_NAME, "body")
+    for k in range(1, n_steps + 1):
+        body.send_keys(Keys.ARROW_RIGHT)
+        assert driver.find_element(By.ID, "counter").text == f"step {k} / {n_steps}"
+        current = driver.find_elements(By.CSS_SELECTOR, "g.node.current")
+        assert len(current) == 2  # the node and its op
+        lines = driver.find_elements(By.CSS_SELECTOR, "#lines li")
+        assert lines and all(".grad += ∂" in li.text for li in lines)
+    body.send_keys(Keys.ARROW_RIGHT)  # past the end: stays on the last step
+    assert driver.find_element(By.ID, "counter").text == f"step {n_steps} / {n_steps}"
+    assert driver.get_log("browser") == []
+    return _shown(driver)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [lambda: micrograd_example(backward=False), used_twice, lambda: scoped_mlp((2, 3, 1))],
+    ids=["lecture", "used-twice", "mlp"],
+)
+def test_last_frame_shows_the_grads_backward_computes(browser, tmp_path, build):
+    root = build()
+    for v in topological_order(root):
+        v.grad = 0.0
+    shown = _step_through(browser, root, tmp_path)
+    root.backward()
+    for i, v in enumerate(topological_order(root)):
+        text, value = shown[i]
+        assert float(value) == v.grad, (i, v, text)
+        assert text.endswith(fmt(v.grad)), (i, v, text)
+
+
+def test_controls_slider_buttons_and_keys(browser, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    root = used_twice()
+    last = len(list(viz.backward_steps(root)))
+    browser.get("file://" + viz.backprop_html(root, tmp_path / "bp.html"))
+    counter = browser.find_element(By.ID, "counter")
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys(Keys.END)
+    assert counter.text == f"step {last} / {last}"
+    browser.find_element(By.ID, "prev").click()
+    assert counter.text == f"step {last - 1} / {last}"
+    body.send_keys(Keys.HOME)
+    assert counter.text == f"step 0 / {last}"
+    assert browser.find_element(By.ID, "prev").get_attribute("disabled") is not None
+    browser.execute_script(
+        "const s = document.getElementById('slider'); s.value = 2;"
+        "s.dispatchEvent(new Event('input'));"
+    )
+    assert counter.text == f"step 2 / {last}"
+    # A node used more than once shows its grad as a sum of the shares so far.
+    body.send_keys(Keys.END)
+    a_text, _ = _shown(browser)[0]
+    assert a_text.count(" + ") == 2 and " = " in a_text
+    # Play runs to the end by itself, then pauses.
+    body.send_keys(Keys.HOME)
+    browser.execute_script("document.getElementById('play').click();")
+    assert "Pause" in browser.find_element(By.ID, "play").text
+    browser.execute_script("document.getElementById('play').click();")
+    assert "Play" in browser.find_element(By.ID, "play").text
