@@ -1,9 +1,9 @@
 """Our engine against the `micrograd` package on micrograd's moons training step.
 
-Both engines train the same MLP 2-16-16-1 (ReLU, linear output) from identical weights on the
-same 100 moons points: hinge loss + 1e-4 * L2, SGD with lr = 1.0 - 0.9 k / 100, as in
-micrograd's demo notebook. Timed in one process, in alternating blocks, medians; each block ends
-with gc.collect(). Run: `make bench` (or `python benchmarks/vs_micrograd.py`).
+Both engines train the same MLP 2-16-16-1 (ReLU, linear output; ours is nn.MLP) from
+identical weights on the same 100 moons points: hinge loss + 1e-4 * L2, SGD with
+lr = 1.0 - 0.9 k / 100, as in micrograd's demo notebook. Timed in one process, in alternating
+blocks, medians; each block ends with gc.collect(). Run: `make bench`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from autograd import Value  # noqa: E402
 from autograd.graph import topological_order  # noqa: E402
 from benchmarks.common import alternate, machine, table  # noqa: E402
+from nn import MLP  # noqa: E402
 
 
 def moons(
@@ -39,36 +40,15 @@ def moons(
     return xs, ys
 
 
-class OurNeuron:
-    """micrograd's Neuron, line for line, on our Value."""
-
-    def __init__(self, w: list[float], b: float, nonlin: bool) -> None:
-        self.w = [Value(x) for x in w]
-        self.b = Value(b)
-        self.nonlin = nonlin
-
-    def __call__(self, x: list[Value]) -> Value:
-        act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
-        return act.relu() if self.nonlin else act
-
-
-class OurMLP:
-    """micrograd's MLP layout on our Value, with weights copied from a micrograd MLP."""
-
-    def __init__(self, theirs: object) -> None:
-        self.layers = [
-            [OurNeuron([w.data for w in n.w], n.b.data, n.nonlin) for n in layer.neurons]
-            for layer in theirs.layers
-        ]
-
-    def __call__(self, x: list[Value]) -> Value | list[Value]:
-        for layer in self.layers:
-            out = [n(x) for n in layer]
-            x = out[0] if len(out) == 1 else out
-        return x
-
-    def parameters(self) -> list[Value]:
-        return [p for layer in self.layers for n in layer for p in [*n.w, n.b]]
+def our_mlp_like(theirs: object) -> MLP:
+    """Our nn.MLP with the weights of a micrograd MLP (same layout, same graph)."""
+    ours = MLP(2, [16, 16, 1])
+    for our_layer, their_layer in zip(ours.layers, theirs.layers):
+        for our_n, their_n in zip(our_layer.neurons, their_layer.neurons):
+            for w, v in zip(our_n.w, their_n.w):
+                w.data = v.data
+            our_n.b.data = their_n.b.data
+    return ours
 
 
 def make_step(value_cls: type, model: object, xs: list[list[float]], ys: list[int]):
@@ -139,7 +119,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     def fresh() -> tuple:
         random.seed(0)  # micrograd's MLP draws its weights from the global random module
         theirs = micrograd_nn.MLP(2, [16, 16, 1])
-        ours = OurMLP(theirs)
+        ours = our_mlp_like(theirs)
         return make_step(MgValue, theirs, xs, ys), make_step(Value, ours, xs, ys)
 
     (mg_step, _), (our_step, _) = fresh()
@@ -166,7 +146,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             ]
         )
     print(f"moons step: 100 points, MLP 2-16-16-1, hinge + 1e-4 L2, SGD ({machine()})")
-    print("process imports: autograd, micrograd, stdlib only")
+    print("process imports: autograd, nn (numpy, tqdm), micrograd")
     print(
         table(
             [
