@@ -1,12 +1,20 @@
-"""Pictures of the computation graph and of backprop."""
+"""Pictures of the computation graph and of backprop, with no system Graphviz needed.
+
+- ``draw_dot(root)``: the graph as a ``graphviz.Digraph`` (shown inline in Jupyter)
+- ``render(root, "graph.svg")``: .svg, .png, .dot (and .pdf where Graphviz is installed)
+- ``backward_steps(root)``, ``print_backward(root)``, ``backprop_html(root, "bp.html")``: backprop
+  one node at a time, as data, as a table and as a self-contained page
+- ``plot_loss(history, path)``, ``plot_decision_boundary(model, X, y, path)``: matplotlib
+"""
 
 from .backprop import Share, Step, backprop_html, backward_steps, print_backward
-from .dot import draw_dot
+from .dot import Graph, draw_dot
 from .plots import plot_decision_boundary, plot_loss
 from .render import render
 
 __all__ = [
     "draw_dot",
+    "Graph",
     "render",
     "backward_steps",
     "print_backward",

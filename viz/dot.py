@@ -156,36 +156,30 @@ class Graph(graphviz.Digraph):
 
     def pipe(
         self, format: str | None = None, *args: Any, encoding: str | None = None, **kwargs: Any
-    ) -> Any:  # noqa: A002
+    ) -> Any:
         """Like ``Digraph.pipe``; svg and png come from the embedded engine."""
-        fmt_ = format or self.format
-        if fmt_ in ("svg", "png") and not args and not kwargs.get("renderer"):
+        kind = format or self.format
+        if kind in ("svg", "png") and not args and not kwargs.get("renderer"):
             from .render import png_from_svg
 
-            data = self.svg().encode() if fmt_ == "svg" else png_from_svg(self.svg())
+            data = self.svg().encode() if kind == "svg" else png_from_svg(self.svg())
             return data.decode(encoding) if encoding else data
         return super().pipe(format, *args, encoding=encoding, **kwargs)
 
     def render(self, filename: Any = None, directory: Any = None, *args: Any, **kwargs: Any) -> str:
         """Like ``Digraph.render``; svg and png (without ``view``) come from the embedded engine."""
-        fmt_ = (
-            kwargs.get("format")
-            or os.path.splitext(kwargs.get("outfile") or "")[1][1:]
-            or self.format
-        )
-        simple = not args and not {"view", "renderer", "formatter"} & {
-            k for k, v in kwargs.items() if v
-        }
-        if fmt_ not in ("svg", "png") or not simple:
+        outfile = kwargs.get("outfile")
+        kind = kwargs.get("format") or os.path.splitext(outfile or "")[1][1:] or self.format
+        special = args or any(kwargs.get(k) for k in ("view", "renderer", "formatter"))
+        if kind not in ("svg", "png") or special:
             return super().render(filename, directory, *args, **kwargs)
         from .render import render
 
-        outfile = kwargs.get("outfile")
         if filename is None and outfile is not None:  # as graphviz does: source beside outfile
             filename = os.path.splitext(os.path.basename(outfile))[0] + ".gv"
             directory = directory or os.path.dirname(outfile)
         source = self.save(filename, directory=directory)
-        out = outfile or f"{source}.{fmt_}"
+        out = outfile or f"{source}.{kind}"
         render(self, out)
         if kwargs.get("cleanup"):
             os.remove(source)
