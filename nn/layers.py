@@ -60,7 +60,9 @@ def _inputs(x: Any, nin: int, who: str) -> Sequence[Any]:
             raise TypeError(
                 f"{who}: inputs must be numbers or Values, got {type(xi).__name__} {xi!r}"
             )
-    return x
+    # Lift plain numbers once, here, as labelled inputs: otherwise every neuron would make its
+    # own unlabelled constant for the same number, and pictures would show constants.
+    return [xi if isinstance(xi, Value) else Value(xi, f"x{i}") for i, xi in enumerate(x)]
 
 
 def _check_size(who: str, name: str, n: Any) -> None:
@@ -114,7 +116,8 @@ class Neuron(Module):
         self._act = act
 
     def forward(self, x: Sequence[Any]) -> Value:
-        if type(x) is not list or len(x) != self.nin:  # a Layer hands us a checked list
+        if type(x) is not list or len(x) != self.nin or type(x[0]) is not Value:
+            # A Layer hands us a checked list of Values; anything else goes through the checks.
             x = _inputs(x, self.nin, "Neuron")
         if self.fused:
             out = dot(self.w, x)
