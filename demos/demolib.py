@@ -1,0 +1,91 @@
+"""What every demo shares: the repo on sys.path, the common flags, and how results are printed.
+
+Each demo imports this first, so ``python demos/moons.py`` works from a checkout whether or not
+the project is installed: the repo root goes on ``sys.path`` before ``autograd``, ``nn`` or
+``viz`` are imported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def parser(doc: str | None, seed: int | None) -> argparse.ArgumentParser:
+    """An ArgumentParser whose help is the demo's docstring, with ``--out`` and, for demos that
+    draw random numbers (``seed`` not None), ``--seed``."""
+    p = argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--out", default="out", help="folder for the pictures (default: out)")
+    if seed is not None:
+        p.add_argument("--seed", type=int, default=seed, help=f"random seed (default: {seed})")
+    return p
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an int >= 1."""
+    n = int(text)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {n}")
+    return n
+
+
+def out_dir(path: str) -> Path:
+    """The output folder, created if missing."""
+    folder = Path(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def report(name: str, result: str, files: Iterable[str]) -> None:
+    """The demo's one-line result, then where its pictures went (one folder: named once)."""
+    paths = [Path(f) for f in files]
+    folders = {f.parent for f in paths}
+    if len(folders) == 1:
+        where = f"{folders.pop()}/: {', '.join(f.name for f in paths)}"
+    else:
+        where = ", ".join(map(str, paths))
+    print(f"{name}: {result}")
+    print(f"{' ' * len(name)}  wrote {where}")
+
+
+def train_classifier(
+    mlp: Any,
+    X: list,  # noqa: N803 - the name every ML text uses
+    y: list,
+    regions: Path,
+    curves: Path,
+    title: str,
+    **fit_args: Any,
+) -> dict:
+    """``nn.fit`` timed, then the decision regions and the loss curves drawn; returns the
+    training accuracy, the loss per epoch, the seconds ``fit`` took and the two files."""
+    import viz  # here, not at the top: the repo must be on sys.path first
+    from nn import accuracy, fit, predict
+
+    start = time.perf_counter()
+    history = fit(mlp, X, y, **fit_args)
+    seconds = time.perf_counter() - start
+    files = [
+        viz.plot_decision_boundary(mlp, X, y, regions, title=title),
+        viz.plot_loss(history, curves, title=title.split(":")[0]),
+    ]
+    acc = accuracy(predict(mlp, X), y)
+    return {"accuracy": acc, "loss": history.loss, "seconds": seconds, "files": files}
+
+
+def fit_failed_fast(name: str, error: NotImplementedError) -> SystemExit:
+    """The exit for ``--fast`` when ``nn.fit(compile=True)`` is not available in this version."""
+    return SystemExit(
+        f"{name}: --fast trains with nn.fit(..., compile=True), the numpy tape, which this "
+        f"version of nn does not support yet ({error}); run without --fast"
+    )

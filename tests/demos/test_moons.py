@@ -1,0 +1,35 @@
+"""moons: micrograd's demo reaches high accuracy; --fast uses the tape or says why it cannot."""
+
+import moons
+import pytest
+
+
+def test_moons_separates_the_classes(out, check_files, capsys):
+    # A smaller budget than the demo's 100 steps on 100 points: 60 points, 20 steps.
+    result = moons.main(["--out", str(out), "--points", "60", "--steps", "20", "--seed", "0"])
+
+    assert result["accuracy"] >= 0.95
+    assert len(result["loss"]) == 20
+    assert result["loss"][-1] < 0.25 * result["loss"][0]
+    assert f"training accuracy {result['accuracy']:.0%}" in capsys.readouterr().out
+    check_files(result["files"], out, ["moons_boundary.png", "moons_loss.png"])
+
+
+def test_fast_trains_on_the_tape_or_says_why_not(out):
+    args = ["--out", str(out), "--points", "20", "--steps", "3"]
+    try:
+        fast = moons.main([*args, "--fast"])
+    except SystemExit as e:  # nn.fit(compile=True) not available in this version yet
+        assert "--fast" in str(e.code) and "compile=True" in str(e.code)
+        assert "run without --fast" in str(e.code)
+        return
+    eager = moons.main(args)
+    assert fast["loss"] == pytest.approx(eager["loss"], rel=0, abs=1e-9)
+    assert fast["accuracy"] == eager["accuracy"]
+
+
+def test_bad_steps_are_refused(capsys):
+    with pytest.raises(SystemExit) as e:
+        moons.main(["--steps", "0"])
+    assert e.value.code == 2
+    assert "--steps: must be >= 1, got 0" in capsys.readouterr().err

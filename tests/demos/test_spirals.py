@@ -1,0 +1,12 @@
+"""spirals: three classes learned well above chance, and the regions drawn."""
+
+import spirals
+
+
+def test_spirals_learns_three_classes(out, check_files, capsys):
+    result = spirals.main(["--out", str(out), "--points", "60", "--epochs", "20"])
+
+    assert result["accuracy"] >= 0.8  # chance is 1/3
+    assert result["loss"][-1] < 0.5 * result["loss"][0]
+    assert "(chance: 33%)" in capsys.readouterr().out
+    check_files(result["files"], out, ["spirals_regions.png", "spirals_loss.png"])
