@@ -34,6 +34,7 @@ negative number, ...) are raised when they reach the output. A tape is not threa
 
 from __future__ import annotations
 
+import gc
 import itertools
 import math
 import numbers
@@ -529,6 +530,17 @@ class _Program:
 
     def __init__(self, fn: Callable[..., Any], keys: list[Any], datas: list[Any]) -> None:
         _numpy()
+        # Tracing allocates a node per op, and compiling a few objects per node, none of them in
+        # cycles: the cyclic GC would only scan them (and everything else alive) again and again.
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            self._build(fn, keys, datas)
+        finally:
+            if paused:
+                gc.enable()
+
+    def _build(self, fn: Callable[..., Any], keys: list[Any], datas: list[Any]) -> None:
         rec = _Recording(fn, keys, datas)
         self._rows = (rec.ops, rec.ins, rec.args)
         self.arg_keys = keys
