@@ -17,6 +17,17 @@ test: $(STAMP)
 demo: $(STAMP)
 	$(PY) demos/run_all.py --out out
 
+# The README's pictures, made by the demos (never drawn by hand): run them, keep what it shows.
+DOCS_BUILD := out/docs-images
+docs-images: $(STAMP)
+	rm -rf $(DOCS_BUILD)
+	$(PY) demos/neuron.py --out $(DOCS_BUILD)
+	$(PY) demos/moons.py --out $(DOCS_BUILD)
+	$(PY) demos/spirals.py --out $(DOCS_BUILD)
+	mkdir -p docs
+	cp $(DOCS_BUILD)/neuron_graph.svg $(DOCS_BUILD)/neuron_graph.png \
+		$(DOCS_BUILD)/moons_boundary.png $(DOCS_BUILD)/spirals_regions.png docs/
+
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) benchmarks/vs_micrograd.py
