@@ -87,14 +87,18 @@ _trace_ids = itertools.count()
 _get_data = attrgetter("data")
 
 
-def trace(fn: Callable[..., Any], *example_args: Any, check: bool = False) -> Tape:
+def trace(
+    fn: Callable[..., Any], *example_args: Any, check: bool = False, has_aux: bool = False
+) -> Tape:
     """Run ``fn(*example_args)`` once on Values and return a :class:`Tape` that replays it.
 
     ``fn`` receives every argument as Values of the same shape (a number becomes a Value, a
     nested list or array a nested list of Values) and returns a Value, a number, or a (nested)
-    list of them. With ``check=True`` every replay is verified against eager execution.
+    list of them; with ``has_aux=True`` it returns a pair ``(loss, aux)``: ``backward()``
+    differentiates the loss and replays return ``(loss, aux)`` as floats (as in JAX).
+    With ``check=True`` every replay is verified against eager execution.
     """
-    tape = Tape(fn, check=check)
+    tape = Tape(fn, check=check, has_aux=has_aux)
     tape._program(example_args)
     return tape
 
@@ -108,9 +112,10 @@ class Tape:
     gradients with respect to the arguments. Arguments of a new shape trace ``fn`` again.
     """
 
-    def __init__(self, fn: Callable[..., Any], check: bool = False) -> None:
+    def __init__(self, fn: Callable[..., Any], check: bool = False, has_aux: bool = False) -> None:
         self.fn = fn
         self.check = check
+        self.has_aux = has_aux
         self._programs: dict[Any, _Program] = {}
         self._last: _Program | None = None
         self._last_values: list[tuple[int, Value]] = []
@@ -185,7 +190,7 @@ class Tape:
         key = tuple(keys)
         program = self._programs.get(key)
         if program is None:
-            program = _Program(self.fn, keys, datas)
+            program = _Program(self.fn, keys, datas, self.has_aux)
             self._programs[key] = program
             if self._last is None:
                 self._last = program
@@ -293,6 +298,17 @@ def _size(key: Any) -> int:
 # ---- recording ----------------------------------------------------------------------------------
 
 
+def _collect(result: Any, has_aux: bool, flat: list[Value]) -> Any:
+    """Flatten what ``fn`` returned into ``flat`` (the loss first, with ``has_aux``); its key."""
+    if not has_aux:
+        return _flat_outputs(result, flat)
+    if not (isinstance(result, (tuple, list)) and len(result) == 2):
+        raise TypeError("trace(has_aux=True): fn must return a pair (loss, aux)")
+    if _flat_outputs(result[0], flat) != ():
+        raise TypeError("trace(has_aux=True): the first of fn's pair must be one Value, the loss")
+    return _flat_outputs(result[1], flat)
+
+
 def _flat_outputs(out: Any, flat: list[Value]) -> Any:
     """Collect the Values of ``fn``'s result (numbers become constants); return its key."""
     if isinstance(out, (list, tuple)):
@@ -314,7 +330,9 @@ def _flat_outputs(out: Any, flat: list[Value]) -> Any:
 class _Recording:
     """What one run of ``fn`` on Values left behind, as flat rows over numbered nodes."""
 
-    def __init__(self, fn: Callable[..., Any], keys: list[Any], datas: list[Any]) -> None:
+    def __init__(
+        self, fn: Callable[..., Any], keys: list[Any], datas: list[Any], has_aux: bool
+    ) -> None:
         flat = []
         for key, data in zip(keys, datas):
             flat.extend([data] if key == () else data)
@@ -335,7 +353,7 @@ class _Recording:
             prefix = current_scope() or ()
             DATA_OBSERVERS.append(observe)
             try:
-                self.out_key = _flat_outputs(fn(*structured), outs)
+                self.out_key = _collect(fn(*structured), has_aux, outs)
             finally:
                 DATA_OBSERVERS.remove(observe)
                 exit_scope(token)
@@ -528,20 +546,25 @@ _COMPARE = {
 class _Program:
     """One traced shape: the recording, fused and grouped into kernels over a slot array."""
 
-    def __init__(self, fn: Callable[..., Any], keys: list[Any], datas: list[Any]) -> None:
+    def __init__(
+        self, fn: Callable[..., Any], keys: list[Any], datas: list[Any], has_aux: bool
+    ) -> None:
         _numpy()
+        self.has_aux = has_aux
         # Tracing allocates a node per op, and compiling a few objects per node, none of them in
         # cycles: the cyclic GC would only scan them (and everything else alive) again and again.
         paused = gc.isenabled()
         gc.disable()
         try:
-            self._build(fn, keys, datas)
+            self._build(fn, keys, datas, has_aux)
         finally:
             if paused:
                 gc.enable()
 
-    def _build(self, fn: Callable[..., Any], keys: list[Any], datas: list[Any]) -> None:
-        rec = _Recording(fn, keys, datas)
+    def _build(
+        self, fn: Callable[..., Any], keys: list[Any], datas: list[Any], has_aux: bool
+    ) -> None:
+        rec = _Recording(fn, keys, datas, has_aux)
         self._rows = (rec.ops, rec.ins, rec.args)
         self.arg_keys = keys
         self.arg_slices, start = [], 0
@@ -664,7 +687,7 @@ class _Program:
         self.forwards = [k.forward for k in kernels]
         self.backwards = [k.backward for k in reversed(kernels)]
         self.out_slots = slot[np.array(rec.outputs, dtype=np.intp)]
-        self.scalar = self.out_key == ()
+        self.scalar = self.out_key == () and not self.has_aux
         self._guards(rec)
         del self._next, self._is_param
         self._input_nodes = rec.input_pos
@@ -799,13 +822,15 @@ class _Program:
         outs = vals[self.out_slots]
         if not np.isfinite(outs).all():
             self._diagnose()
+        if self.has_aux:
+            return float(outs[0]), _build(self.out_key, outs[1:].tolist())
         return _build(self.out_key, outs.tolist())
 
     def output_floats(self) -> list[float]:
         return self.vals[self.out_slots].tolist()
 
     def backward(self, seed: float) -> numpy.ndarray:
-        if not self.scalar:
+        if not (self.scalar or self.has_aux):
             raise ValueError(
                 "Tape.backward: fn returned several values; backward needs a single Value output"
             )
@@ -859,15 +884,15 @@ class _Program:
 
 
 def _eager_run(fn: Callable[..., Any], program: _Program, datas: list[Any]) -> Any:
-    """Run ``fn`` eagerly on fresh Values: (scalar root or None, input Values, output Values)."""
+    """Run ``fn`` eagerly on fresh Values: (first output, input Values, output Values)."""
     inputs = []
     for key, data in zip(program.arg_keys, datas):
         inputs.extend(Value(float(x)) for x in ([data] if key == () else data))
     it = iter(inputs)
     outs: list[Value] = []
     with enable_grad():
-        _flat_outputs(fn(*[_build(key, it) for key in program.arg_keys]), outs)
-    return (outs[0] if len(outs) == 1 else None), inputs, outs
+        _collect(fn(*[_build(key, it) for key in program.arg_keys]), program.has_aux, outs)
+    return outs[0], inputs, outs
 
 
 def _compare(what: str, tape: list[float], eager: list[Any]) -> None:

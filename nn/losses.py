@@ -122,6 +122,11 @@ def _cross_entropy_one(logits: Any, target: Any) -> Value:
     # and the sum is >= 1, so log never sees 0. The result does not depend on the shift.
     shift = max(z.data for z in zs)
     lse = vsum((z - shift).exp() for z in zs).log() + shift
+    if isinstance(target, Value):
+        # A Value target (a traced tape's input) picks its logit with ops, not by indexing:
+        # relu(1 - |t - j|) is 1 at j = t and 0 at every other integer j, so the graph's shape
+        # does not depend on the class and a replay with other targets stays right.
+        return lse - vsum(z * (1 - abs(target - j)).relu() for j, z in enumerate(zs))
     return lse - zs[k]
 
 

@@ -14,6 +14,7 @@ import numpy as np
 from tqdm import tqdm
 
 from autograd import Value, no_grad
+from autograd.tape import Tape
 
 from . import data
 from .losses import mse
@@ -109,6 +110,25 @@ def eager_step(
     return total.data, _floats(preds)
 
 
+def tape_step(model: Callable[[Any], Any], loss: Loss) -> Callable[..., tuple[float, list[Any]]]:
+    """``eager_step`` on a tape (``fit(compile=True)``): the batch's forward pass and loss are
+    traced once per batch shape, with the batch and its targets as the tape's inputs, and every
+    step replays forward and backward with numpy. The loss must not branch on the data."""
+
+    def forward(xs: Any, ys: Any) -> tuple[Value, list[Any]]:
+        preds = [model(x) for x in xs]
+        return loss(preds, ys), preds
+
+    tape = Tape(forward, has_aux=True)
+
+    def step(_model: Any, _loss: Loss, xs: Sequence[Any], ys: Sequence[Any]) -> tuple[float, Any]:
+        value, preds = tape(xs, ys)
+        tape.backward()
+        return value, preds
+
+    return step
+
+
 def fit(
     model: Any,
     X: Sequence[Any],  # noqa: N803 - the name every ML text uses
@@ -136,17 +156,16 @@ def fit(
     Each callback runs as ``callback(epoch, history)`` after every epoch; returning True stops.
     The tqdm bar shows the loss; it is quiet when ``progress=False`` or stdout is no terminal.
     ``pause_gc`` turns the cyclic GC off during each step: our graphs hold no cycles, so only
-    the collector's scans are saved, never memory.
+    the collector's scans are saved, never memory. ``compile=True`` traces each batch shape once
+    and replays forward and backward with numpy (``autograd.tape``; same numbers to ~1e-12).
     """
-    if compile:
-        raise NotImplementedError("compile=True needs autograd.tape, which fit does not use yet")
     if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 0:
         raise ValueError(f"fit: epochs must be an int >= 0, got {epochs!r}")
     if len(X) != len(y) or not len(X):
         raise ValueError(f"fit: X has {len(X)} rows and y has {len(y)}; need the same number, > 0")
     optimizer = optimizer or SGD(model.parameters(), lr=0.1)
     named = _metrics(metrics, predict(model, X[:1])[0], y)
-    step = eager_step
+    step = tape_step(model, loss) if compile else eager_step
     history = History(metrics={name: [] for name, _ in named})
     if validation_data is not None:
         history.val_metrics = {name: [] for name, _ in named}

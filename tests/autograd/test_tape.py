@@ -402,3 +402,20 @@ def test_rows_record_the_graph():
     assert [r.op for r in rows] == ["mul", "tanh", "add"]
     assert rows[1].inputs == (rows[0].out,)
     assert "Tape of" in repr(tape)
+
+
+def test_has_aux_returns_the_loss_and_auxiliary_outputs():
+    w = Value(0.5)
+
+    def f(xs, ys):
+        preds = [(w * x).tanh() for x in xs]
+        return sum((p - y) ** 2 for p, y in zip(preds, ys)), preds
+
+    tape = trace(f, [1.0, 2.0], [0.0, 1.0], has_aux=True, check=True)
+    loss, preds = tape([1.0, 2.0], [0.0, 1.0])
+    assert preds == [math.tanh(0.5), math.tanh(1.0)]
+    assert close(loss, preds[0] ** 2 + (preds[1] - 1) ** 2)
+    tape.backward()
+    assert w.grad != 0.0
+    with pytest.raises(TypeError, match="pair"):
+        trace(lambda x: x * 2, 1.0, has_aux=True)

@@ -223,11 +223,6 @@ def test_predict_and_accuracy():
         (lambda: fit(MLP(3, [1]), [], []), ValueError, "X has 0 rows"),
         (lambda: fit(MLP(3, [1]), [[1, 2, 3]], [1], epochs=-1), ValueError, "epochs must be"),
         (lambda: fit(MLP(3, [1]), [[1, 2, 3]], [1], metrics=["f1"]), ValueError, "unknown metric"),
-        (
-            lambda: fit(MLP(3, [1]), [[1, 2, 3]], [1], compile=True),
-            NotImplementedError,
-            "compile=True needs autograd.tape",
-        ),
     ],
 )
 def test_bad_arguments(call, error, match):
