@@ -68,7 +68,8 @@ def train_classifier(
     **fit_args: Any,
 ) -> dict:
     """``nn.fit`` timed, then the decision regions and the loss curves drawn; returns the
-    training accuracy, the loss per epoch, the seconds ``fit`` took and the two files."""
+    training accuracy, the loss per epoch, the seconds ``fit`` took, which engine ran ("tape" with
+    ``compile=True``, else "eager") and the two files."""
     import viz  # here, not at the top: the repo must be on sys.path first
     from nn import accuracy, fit, predict
 
@@ -80,12 +81,11 @@ def train_classifier(
         viz.plot_loss(history, curves, title=title.split(":")[0]),
     ]
     acc = accuracy(predict(mlp, X), y)
-    return {"accuracy": acc, "loss": history.loss, "seconds": seconds, "files": files}
-
-
-def fit_failed_fast(name: str, error: NotImplementedError) -> SystemExit:
-    """The exit for ``--fast`` when ``nn.fit(compile=True)`` is not available in this version."""
-    return SystemExit(
-        f"{name}: --fast trains with nn.fit(..., compile=True), the numpy tape, which this "
-        f"version of nn does not support yet ({error}); run without --fast"
-    )
+    engine = "tape" if fit_args.get("compile") else "eager"
+    return {
+        "accuracy": acc,
+        "loss": history.loss,
+        "seconds": seconds,
+        "engine": engine,
+        "files": files,
+    }

@@ -49,6 +49,13 @@ def test_the_tour_runs_the_five_demos_moons_in_full():
     assert dict((demo.NAME, args) for demo, args in run_all.TOUR)["moons"] == []
 
 
+def test_demos_left_out_of_the_tour_are_named():
+    left_out = run_all.others()
+    assert all(name.endswith(".py") and (DEMOS / name).is_file() for name in left_out)
+    toured = {Path(demo.__file__).name for demo, _ in run_all.TOUR}
+    assert not set(left_out) & (toured | {"run_all.py", "demolib.py"})
+
+
 @pytest.mark.parametrize(
     "n, text", [(0, "0 B"), (999, "999 B"), (57_047, "57.0 kB"), (1_234_567, "1.2 MB")]
 )
