@@ -28,8 +28,9 @@ depend on the data. Comparisons and truth tests on Values during the trace (``x 
 raises :class:`StructureError`. Reading ``.data`` or ``float(v)`` cannot be seen (nor can
 constants computed from them, or work done under ``no_grad``): use ``check=True``, which runs
 ``fn`` eagerly beside every replay and raises :class:`StructureError` when they differ. Arguments
-of a new shape trace ``fn`` again (one compiled program per shape). Domain errors (log of a
-negative number, ...) are raised when they reach the output. A tape is not thread-safe.
+of a new shape trace ``fn`` again (one compiled program per shape). Values computed before the
+call (not leaves) are refused: the tape could not replay them. Domain errors (log of a negative
+number, ...) are raised when they reach the output. A tape is not thread-safe.
 """
 
 from __future__ import annotations
@@ -252,31 +253,39 @@ def _arguments(args: Sequence[Any]) -> tuple[list[Any], list[Any], list[tuple[in
     return keys, datas, values
 
 
-def _scan(x: Any, flat: list[float], found: list[tuple[int, Value]]) -> Any:
-    """Append the numbers in ``x`` to ``flat`` (noting Values in ``found``); return its key."""
-    if isinstance(x, Value):
-        found.append((len(flat), x))
-        flat.append(x.data)
-        return ()
-    if isinstance(x, numbers.Real):
-        flat.append(float(x))
-        return ()
-    if hasattr(x, "tolist") and not isinstance(x, (list, tuple)):
-        x = x.tolist()
-        if not isinstance(x, list):
-            return _scan(x, flat, found)
+def _nest(x: Any, leaf: Callable[[Any], None]) -> Any:
+    """The shape key of ``x``, a scalar or (nested) list, tuple or array; ``leaf`` sees every
+    scalar in order."""
+    if hasattr(x, "tolist") and not isinstance(x, (Value, numbers.Real, list, tuple)):
+        x = x.tolist()  # numpy arrays
     if not isinstance(x, (list, tuple)):
-        raise TypeError(
-            f"trace: arguments must be numbers, Values, or (nested) lists or arrays of them, "
-            f"got {type(x).__name__}"
-        )
-    keys = [_scan(item, flat, found) for item in x]
+        leaf(x)
+        return ()
+    keys = [_nest(item, leaf) for item in x]
     if not keys:
         return (0,)
     first = keys[0]
     if first[:1] != (None,) and all(k == first for k in keys):
         return (len(keys), *first)
     return (None, tuple(keys))
+
+
+def _scan(x: Any, flat: list[float], found: list[tuple[int, Value]]) -> Any:
+    """Append the numbers in ``x`` to ``flat`` (noting Values in ``found``); return its key."""
+
+    def leaf(v: Any) -> None:
+        if isinstance(v, Value):
+            found.append((len(flat), v))
+            flat.append(v.data)
+        elif isinstance(v, numbers.Real):
+            flat.append(float(v))
+        else:
+            raise TypeError(
+                "trace: arguments must be numbers, Values, or (nested) lists or arrays of them, "
+                f"got {type(v).__name__}"
+            )
+
+    return _nest(x, leaf)
 
 
 def _build(key: Any, items: Iterable[Any]) -> Any:
@@ -311,20 +320,19 @@ def _collect(result: Any, has_aux: bool, flat: list[Value]) -> Any:
 
 def _flat_outputs(out: Any, flat: list[Value]) -> Any:
     """Collect the Values of ``fn``'s result (numbers become constants); return its key."""
-    if isinstance(out, (list, tuple)):
-        keys = [_flat_outputs(o, flat) for o in out]
-        if keys and keys[0][:1] != (None,) and all(k == keys[0] for k in keys):
-            return (len(keys), *keys[0])
-        return (None, tuple(keys)) if keys else (0,)
-    if isinstance(out, Value):
-        flat.append(out)
-        return ()
-    if isinstance(out, numbers.Real):
-        flat.append(Value(float(out)))
-        return ()
-    raise TypeError(
-        f"trace: fn must return Values or numbers (or lists of them), got {type(out).__name__}"
-    )
+
+    def leaf(v: Any) -> None:
+        if isinstance(v, Value):
+            flat.append(v)
+        elif isinstance(v, numbers.Real):
+            flat.append(Value(float(v)))
+        else:
+            raise TypeError(
+                "trace: fn must return Values or numbers (or lists of them), "
+                f"got {type(v).__name__}"
+            )
+
+    return _nest(out, leaf)
 
 
 class _Recording:

@@ -419,3 +419,13 @@ def test_has_aux_returns_the_loss_and_auxiliary_outputs():
     assert w.grad != 0.0
     with pytest.raises(TypeError, match="pair"):
         trace(lambda x: x * 2, 1.0, has_aux=True)
+
+
+def test_degenerate_functions():
+    p = Value(2.0)
+    assert trace(lambda x: x, 3.0).value_and_grad(5.0) == (5.0, (1.0,))  # identity
+    assert trace(lambda x: 7, 3.0).value_and_grad(1.0) == (7.0, (0.0,))  # a constant
+    no_args = trace(lambda: p * 3)  # everything through the closure
+    assert no_args.value_and_grad() == (6.0, ())
+    assert p.grad == 3.0
+    assert trace(lambda xs: [x * 2 for x in xs], [])([]) == []
