@@ -167,3 +167,14 @@ def test_fit_compile_with_array_inputs_and_hinge():
         results.append((history.loss, [p.data for p in model.parameters()]))
     assert_close(results[1][0], results[0][0])
     assert_close(results[1][1], results[0][1])
+
+
+def test_fused_and_unfused_mlps_give_the_same_tape_results():
+    xs, ys = data(16, 3, 7), _labels("pm1", 16, random.Random(7))
+    results = []
+    for fused in (False, True):
+        model = MLP(3, [6, 5, 1], seed=8, fused=fused)
+        tape = trace(lambda a, b, m=model: hinge([m(x) for x in a], b), xs, ys)
+        results.append(on_tape(tape, model, xs, ys))
+    assert_close([results[1][0]], [results[0][0]])
+    assert_close(results[1][1], results[0][1])
