@@ -393,7 +393,11 @@ def dot(ws: Sequence[Any], xs: Sequence[Any]) -> Value:
     """w1 x1 + ... + wn xn as one node."""
     if len(ws) != len(xs):
         raise ValueError(f"dot: expected inputs of equal length, got {len(ws)} and {len(xs)}")
-    return apply(DOT, [*ws, *xs])
+    parents = (*ws, *xs)
+    for p in parents:
+        if type(p) is not Value:  # lift numbers; a fused neuron's inputs are already Values
+            return apply(DOT, parents)
+    return _apply(DOT, parents)
 
 
 __all__ = ["Value", "apply", "dot", "vsum"]
