@@ -31,6 +31,8 @@ docs-images: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) benchmarks/vs_micrograd.py
+	@echo
+	$(PY) benchmarks/tape.py
 
 lint: $(STAMP)
 	$(PY) -m pip install --quiet ruff

@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 from autograd import Value, trace  # noqa: E402
-from benchmarks.common import alternate, machine, table  # noqa: E402
+from benchmarks.common import alternate, frozen_heap, machine, table  # noqa: E402
 from benchmarks.vs_micrograd import make_step, moons  # noqa: E402
 from nn import MLP  # noqa: E402
 
@@ -263,18 +263,14 @@ def moons_table(args: argparse.Namespace) -> dict[str, float]:
         runs = [tape_step(mlp(fused), xs, ys) for _ in range(3)]
         traced[name] = (statistics.median(seconds for _, seconds, _ in runs), runs[0][2].stats)
 
-    # Objects alive now (torch's, numpy's, ...) are never garbage: freezing them keeps every
-    # block's closing collection from scanning them, so an engine pays for its own objects only.
-    gc.collect()
-    gc.freeze()
-    runs = {name: repeated(step, args.block_seconds) for name, step in steps.items()}
-    timed = {name: run for name, (run, _) in runs.items()}
-    per = {name: n for name, (_, n) in runs.items()}
-    as_run = alternate(timed, args.blocks, 1, pause_gc=False)
-    paused = alternate(timed, args.blocks, 1, pause_gc=True)
+    with frozen_heap():
+        runs = {name: repeated(step, args.block_seconds) for name, step in steps.items()}
+        timed = {name: run for name, (run, _) in runs.items()}
+        per = {name: n for name, (_, n) in runs.items()}
+        as_run = alternate(timed, args.blocks, 1, pause_gc=False)
+        paused = alternate(timed, args.blocks, 1, pause_gc=True)
     as_run = {k: v / per[k] for k, v in as_run.items()}
     paused = {k: v / per[k] for k, v in paused.items()}
-    gc.unfreeze()
 
     mg, mg_paused = as_run["micrograd"], paused["micrograd"]
     torch_ms = as_run.get("PyTorch batched")

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from autograd import Value  # noqa: E402
 from autograd.graph import topological_order  # noqa: E402
-from benchmarks.common import alternate, machine, table  # noqa: E402
+from benchmarks.common import alternate, frozen_heap, machine, table  # noqa: E402
 from nn import MLP  # noqa: E402
 
 
@@ -127,8 +127,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
     (mg_step, mg_loss), (our_step, our_loss) = fresh()
     engines = {"micrograd": mg_step, "ours": our_step}
-    as_run = alternate(engines, args.blocks, args.steps, pause_gc=False)
-    paused = alternate(engines, args.blocks, args.steps, pause_gc=True)
+    with frozen_heap():
+        as_run = alternate(engines, args.blocks, args.steps, pause_gc=False)
+        paused = alternate(engines, args.blocks, args.steps, pause_gc=True)
     mg_bytes, mg_nodes = bytes_per_node(mg_loss)
     our_bytes, our_nodes = bytes_per_node(our_loss)
 
@@ -146,7 +147,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             ]
         )
     print(f"moons step: 100 points, MLP 2-16-16-1, hinge + 1e-4 L2, SGD ({machine()})")
-    print("process imports: autograd, nn (numpy, tqdm), micrograd")
+    print("process imports: autograd, nn (numpy, tqdm), micrograd, stdlib; gc.freeze() after setup")
     print(
         table(
             [
