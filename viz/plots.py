@@ -168,6 +168,7 @@ def plot_decision_boundary(
         raise ValueError(f"plot_decision_boundary: X must have 2 columns, got shape {X.shape}")
     y = np.asarray(y, dtype=float).reshape(len(X), -1)
     truth = y.argmax(axis=1) if y.shape[1] > 1 else class_index(y[:, 0])
+    signed = y.shape[1] == 1 and bool(np.isin(y[:, 0], (-1.0, 1.0)).all())  # hinge-style labels
     plt = _pyplot()
     from matplotlib.colors import ListedColormap
 
@@ -199,7 +200,7 @@ def plot_decision_boundary(
             color=colours[k],
             edgecolor="white",
             linewidth=0.7,
-            label=f"class {k}",
+            label=("y = -1", "y = +1")[k] if signed else f"class {k}",
             zorder=3,
         )
     accuracy = float(np.mean(classify(_predict_grid(model, X))[0] == truth))
