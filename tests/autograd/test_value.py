@@ -263,3 +263,19 @@ def test_relu_and_abs_gradient_at_zero_is_zero():
         x = Value(0.0)
         getattr(x, name)().backward()
         assert x.grad == 0.0
+
+
+def test_engine_needs_only_the_standard_library():
+    """numpy is imported lazily (tape replay, numpy namespace); the engine itself never needs it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys; sys.modules['numpy'] = None\n"
+        "from autograd import Value, grad, trace\n"
+        "x = Value(2.0); y = (x * x).tanh(); y.backward()\n"
+        "assert x.grad > 0 and grad(lambda v: v ** 3)(2.0) == 12.0\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=root)
