@@ -1,8 +1,14 @@
-"""Reverse-mode autodiff: one executor for ``.backward()`` and the functional API."""
+"""Reverse-mode autodiff: the chain rule over the op table, run two ways.
+
+``backward`` writes straight into ``.grad`` (the hot loop of training); ``gradients`` keeps the
+same chain rule in a dict, so the functional API never touches a caller's ``.grad``. Both take
+their local derivatives from ``local_grads``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from typing import Any
 
 from .grad_mode import enable_grad
@@ -39,7 +45,7 @@ def gradients(root: Value, seed: Any = 1.0, create_graph: bool = False) -> dict[
         if not isinstance(seed, Value):
             seed = Value(seed)
     grads: dict[Value, Any] = {root: seed}
-    with enable_grad() if create_graph else _nothing:
+    with enable_grad() if create_graph else nullcontext():
         for node in reversed(topological_order(root)):
             if not node.parents:
                 continue
@@ -52,17 +58,6 @@ def gradients(root: Value, seed: Any = 1.0, create_graph: bool = False) -> dict[
                 seen = grads.get(parent)
                 grads[parent] = contribution if seen is None else seen + contribution
     return grads
-
-
-class _Nothing:
-    def __enter__(self) -> None:
-        pass
-
-    def __exit__(self, *exc: object) -> None:
-        pass
-
-
-_nothing = _Nothing()
 
 
 def backward(root: Value, grad: Any = 1.0, create_graph: bool = False) -> None:
