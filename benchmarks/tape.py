@@ -33,31 +33,13 @@ import numpy as np  # noqa: E402
 
 from autograd import Value, trace  # noqa: E402
 from benchmarks.common import alternate, frozen_heap, machine, table  # noqa: E402
-from benchmarks.vs_micrograd import make_step, moons  # noqa: E402
+from benchmarks.vs_micrograd import hinge_l2, lr_at, make_step, moons  # noqa: E402
 from nn import MLP  # noqa: E402
 
 Step = Callable[[], float]
 
 
 # ---- the step, once per engine ------------------------------------------------------------------
-
-
-def lr_at(k: int) -> float:
-    return 1.0 - 0.9 * (k % 100) / 100
-
-
-def hinge_l2(model: Any, params: list[Value]) -> Callable[[Any, Any], Value]:
-    """micrograd's demo loss on input Values: the expression `make_step` builds, as a function
-    of the batch, so it can be traced once and replayed on any batch of the same shape."""
-
-    def loss(xs: Any, ys: Any) -> Value:
-        scores = list(map(model, xs))
-        losses = [(1 + -yi * si).relu() for yi, si in zip(ys, scores)]
-        data_loss = sum(losses) * (1.0 / len(losses))
-        reg = 1e-4 * sum(p * p for p in params)
-        return data_loss + reg
-
-    return loss
 
 
 def tape_step(model: Any, xs: list[list[float]], ys: list[int]) -> tuple[Step, float, Any]:

@@ -13,6 +13,7 @@ import math
 import random
 import sys
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -51,25 +52,40 @@ def our_mlp_like(theirs: object) -> MLP:
     return ours
 
 
-def make_step(value_cls: type, model: object, xs: list[list[float]], ys: list[int]):
-    """micrograd's demo training step, written once for any Value class with its API."""
-    params = model.parameters()
-    k = [0]
+def lr_at(k: int) -> float:
+    """micrograd's demo schedule: 1.0 falling linearly to 0.1 over 100 steps, then again."""
+    return 1.0 - 0.9 * (k % 100) / 100
 
-    def loss_fn():
-        inputs = [list(map(value_cls, row)) for row in xs]
+
+def hinge_l2(model: object, params: list) -> Callable[[list, list], object]:
+    """micrograd's demo loss as a function of the batch (input Values, labels ±1): mean hinge
+    loss plus 1e-4 times the sum of squared parameters. Works on any Value class."""
+
+    def loss(inputs: list, ys: list) -> object:
         scores = list(map(model, inputs))
         losses = [(1 + -yi * si).relu() for yi, si in zip(ys, scores)]
         data_loss = sum(losses) * (1.0 / len(losses))
         reg = 1e-4 * sum(p * p for p in params)
         return data_loss + reg
 
+    return loss
+
+
+def make_step(value_cls: type, model: object, xs: list[list[float]], ys: list[int]):
+    """micrograd's demo training step, written once for any Value class with its API."""
+    params = model.parameters()
+    loss_of = hinge_l2(model, params)
+    k = [0]
+
+    def loss_fn():
+        return loss_of([list(map(value_cls, row)) for row in xs], ys)
+
     def step() -> float:
         loss = loss_fn()
         for p in params:
             p.grad = 0.0
         loss.backward()
-        lr = 1.0 - 0.9 * (k[0] % 100) / 100
+        lr = lr_at(k[0])
         for p in params:
             p.data -= lr * p.grad
         k[0] += 1
