@@ -69,12 +69,12 @@ def backward(root: Value, grad: Any = 1.0, create_graph: bool = False) -> None:
     if not (_is_number(grad) or isinstance(grad, Value)):
         raise TypeError(f"backward: grad must be a number or a Value, got {type(grad).__name__}")
     seed = grad if isinstance(grad, Value) else float(grad)
-    if not root.parents:
+    if root._x is None:  # a leaf: nothing to walk
         root.grad = root.grad + seed
         return
     order = topological_order(root)
     for node in order:
-        if node.parents:
+        if node._x is not None:
             node.grad = 0.0
     root.grad = seed
     if create_graph:
@@ -87,19 +87,19 @@ def backward(root: Value, grad: Any = 1.0, create_graph: bool = False) -> None:
 def _backprop(order: list[Value], m: Any) -> None:
     fast = m is FLOAT
     for node in reversed(order):
-        parents = node.parents
-        if not parents:
+        x, y = node._x, node._y
+        if x is None:  # a leaf
             continue
-        if fast and len(parents) == 2:
-            # The same rule as local_grads, minus the list: most nodes are binary + and *.
-            a, b = parents
-            ga, gb = OPS[node.op].vjp(FLOAT, node.grad, node.data, a.data, b.data)
-            if ga is not None:
-                a.grad += ga
-            if gb is not None:
-                b.grad += gb
+        if fast and y is not None:
+            # The same rule as local_grads, read straight from the two input slots: most nodes
+            # of a network are binary + and *, and this loop runs once per node.
+            gx, gy = OPS[node.op].vjp(FLOAT, node.grad, node.data, x.data, y.data)
+            if gx is not None:
+                x.grad += gx
+            if gy is not None:
+                y.grad += gy
             continue
-        for parent, contribution in zip(parents, local_grads(node, node.grad, m)):
+        for parent, contribution in zip(node.parents, local_grads(node, node.grad, m)):
             if contribution is not None:
                 parent.grad = parent.grad + contribution
 

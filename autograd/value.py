@@ -36,6 +36,50 @@ from .ops import (
 _new = object.__new__
 
 
+def _binary_method(op: Op, reflected: bool = False) -> Callable[[Value, Any], Value]:
+    """The dunder for a two-input op of the table: ``self <op> other``, or ``other <op> self``
+    when ``reflected``. It lifts a number to a constant leaf, runs the op forward on the data and
+    records one node. Most of a network's nodes are made here, so it is one Python frame."""
+    fwd, check, name = op.fwd, op.check, op.name
+
+    def dunder(self: Value, other: Any) -> Value:
+        if type(other) is not Value:
+            other = _lift(other)
+            if other is None:
+                return NotImplemented
+        if reflected:
+            self, other = other, self
+        x, y = self.data, other.data
+        data = fwd(FLOAT, x, y)
+        if check is not None:
+            err = check(data, x, y)
+            if err is not None:
+                raise _named(op, err, (self, other)) from None
+        # The body of _node, inlined (a call would cost ~10% of building a graph).
+        v = _new(Value)
+        v.data = data
+        v.grad = 0.0
+        v.arg = None
+        v.label = ""
+        v._mark = None
+        if ANYWHERE.open:  # some thread is in no_grad/enable_grad or a scope: read ours
+            enabled, v.scope = MODE.get()
+            if not enabled:
+                v.op = ""
+                v._x = v._y = None
+                return v
+        else:
+            v.scope = None
+        v.op = name
+        v._x = self
+        v._y = other
+        return v
+
+    dunder.__name__ = dunder.__qualname__ = f"{op.name}{' (reflected)' if reflected else ''}"
+    dunder.__doc__ = op.doc
+    return dunder
+
+
 class Value:
     """A scalar that remembers how it was computed.
 
@@ -44,16 +88,25 @@ class Value:
     (``x * x`` has ``(x, x)``); ``arg`` is the op's constant, if any (the ``2`` of ``x ** 2``);
     ``label`` is a name for pictures and error messages; ``scope`` is the module path it was made
     in (None outside modules). Nodes hold no closures, so a dropped graph is freed at once.
+
+    The inputs live in two slots, ``_x`` and ``_y``, rather than in a tuple: a tuple would be a
+    second object per node for the cyclic GC to count and scan, and a network's graph is almost
+    all two-input nodes (one object instead of two halves the collector's work: ``benchmarks/``).
+    A leaf has ``_x = None``; a one-input node ``_y = None``; a node with three or more inputs
+    (``sum``, ``dot``) keeps their tuple in ``_x``. ``parents`` puts them back in a tuple.
+    ``_mark`` is where a graph walk (:mod:`autograd.graph`) notes that it has seen the node.
     """
 
-    __slots__ = ("data", "grad", "op", "parents", "arg", "label", "scope", "__weakref__")
+    __slots__ = ("data", "grad", "op", "_x", "_y", "arg", "label", "scope", "_mark", "__weakref__")
     # numpy scalars defer to our reflected operators instead of building object arrays.
     __array_ufunc__ = None
 
     data: float
     grad: Any
     op: str
-    parents: tuple[Value, ...]
+    _x: Value | tuple[Value, ...] | None
+    _y: Value | None
+    _mark: object
     arg: Any
     label: str
     scope: tuple[str, ...] | None
@@ -62,67 +115,22 @@ class Value:
         self.data = _to_float(data, "Value")
         self.grad = 0.0
         self.op = ""
-        self.parents = ()
+        self._x = self._y = None
         self.arg = None
         self.label = label
         self.scope = MODE.get()[1] if ANYWHERE.open else None
+        self._mark = None
 
     # ---- arithmetic: each dunder is one op from the table --------------------------------------
-    def __add__(self, other: Any) -> Value:  # self + other
-        if type(other) is not Value:
-            other = _lift(other)
-            if other is None:
-                return NotImplemented
-        return _binary(ADD, self, other)
-
-    def __radd__(self, other: Any) -> Value:  # other + self
-        if type(other) is not Value:
-            other = _lift(other)
-            if other is None:
-                return NotImplemented
-        return _binary(ADD, other, self)
-
-    def __sub__(self, other: Any) -> Value:  # self - other
-        if type(other) is not Value:
-            other = _lift(other)
-            if other is None:
-                return NotImplemented
-        return _binary(SUB, self, other)
-
-    def __rsub__(self, other: Any) -> Value:  # other - self
-        if type(other) is not Value:
-            other = _lift(other)
-            if other is None:
-                return NotImplemented
-        return _binary(SUB, other, self)
-
-    def __mul__(self, other: Any) -> Value:  # self * other
-        if type(other) is not Value:
-            other = _lift(other)
-            if other is None:
-                return NotImplemented
-        return _binary(MUL, self, other)
-
-    def __rmul__(self, other: Any) -> Value:  # other * self
-        if type(other) is not Value:
-            other = _lift(other)
-            if other is None:
-                return NotImplemented
-        return _binary(MUL, other, self)
-
-    def __truediv__(self, other: Any) -> Value:  # self / other
-        if type(other) is not Value:
-            other = _lift(other)
-            if other is None:
-                return NotImplemented
-        return _binary(DIV, self, other)
-
-    def __rtruediv__(self, other: Any) -> Value:  # other / self
-        if type(other) is not Value:
-            other = _lift(other)
-            if other is None:
-                return NotImplemented
-        return _binary(DIV, other, self)
+    __add__ = _binary_method(ADD)  # self + other
+    __radd__ = _binary_method(ADD, reflected=True)  # other + self
+    __sub__ = _binary_method(SUB)
+    __rsub__ = _binary_method(SUB, reflected=True)
+    __mul__ = _binary_method(MUL)
+    __rmul__ = _binary_method(MUL, reflected=True)
+    __truediv__ = _binary_method(DIV)
+    __rtruediv__ = _binary_method(DIV, reflected=True)
+    __rpow__ = _binary_method(POW_VALUE, reflected=True)  # 2 ** x
 
     def __pow__(self, other: Any) -> Value:  # self ** other
         """``x ** n`` (op "pow", n a constant) or ``x ** y`` (op "pow_value", y a Value).
@@ -131,17 +139,10 @@ class Value:
         non-integer one raises ValueError. There d/dy = x^y ln x is nan, as in PyTorch.
         """
         if isinstance(other, Value):
-            return _binary(POW_VALUE, self, other)
+            return _pow_value(self, other)
         if not _is_number(other):
             return NotImplemented
         return _apply(POW, (self,), _to_float(other, "pow exponent"))
-
-    def __rpow__(self, other: Any) -> Value:  # other ** self
-        if type(other) is not Value:
-            other = _lift(other)
-            if other is None:
-                return NotImplemented
-        return _binary(POW_VALUE, other, self)
 
     def __neg__(self) -> Value:  # -self
         return _apply(NEG, (self,))
@@ -207,9 +208,20 @@ class Value:
         return Value(self.data, self.label)
 
     @property
+    def parents(self) -> tuple[Value, ...]:
+        """The inputs, in argument order (``x * x`` has ``(x, x)``); ``()`` for a leaf."""
+        x = self._x
+        if x is None:
+            return ()
+        if type(x) is tuple:
+            return x
+        y = self._y
+        return (x,) if y is None else (x, y)
+
+    @property
     def is_leaf(self) -> bool:
         """True for Values no op produced: parameters, inputs, constants."""
-        return not self.parents
+        return self._x is None
 
     # ---- Python protocol --------------------------------------------------------------------
     def __float__(self) -> float:
@@ -299,18 +311,26 @@ def _node(data: float, op: str, parents: tuple[Value, ...], arg: Any) -> Value:
     v.data = data
     v.grad = 0.0
     v.label = ""
+    v._mark = None
     if ANYWHERE.open:  # some thread is in no_grad/enable_grad or a scope: read ours
         enabled, v.scope = MODE.get()
         if not enabled:
-            v.op = ""
-            v.parents = ()
-            v.arg = None
-            return v
+            parents = ()
     else:
         v.scope = None
+    n = len(parents)
+    if n == 0:
+        v.op, v.arg = "", None
+        v._x = v._y = None
+        return v
     v.op = op
-    v.parents = parents
     v.arg = arg
+    if n == 1:
+        v._x, v._y = parents[0], None
+    elif n == 2:
+        v._x, v._y = parents
+    else:
+        v._x, v._y = parents, None
     return v
 
 
@@ -327,31 +347,7 @@ def _apply(op: Op, parents: tuple[Value, ...], arg: Any = None) -> Value:
     return _node(data, op.name, parents, arg)
 
 
-def _binary(op: Op, a: Value, b: Value) -> Value:
-    """``_apply`` for two inputs, without the list: most nodes of a network are + and *."""
-    x, y = a.data, b.data
-    data = op.fwd(FLOAT, x, y)
-    if op.check is not None:
-        err = op.check(data, x, y)
-        if err is not None:
-            raise _named(op, err, (a, b)) from None
-    # _node inlined: this function makes most of a network's nodes.
-    v = _new(Value)
-    v.data = data
-    v.grad = 0.0
-    v.label = ""
-    v.arg = None
-    if ANYWHERE.open:  # some thread is in no_grad/enable_grad or a scope: read ours
-        enabled, v.scope = MODE.get()
-        if not enabled:
-            v.op = ""
-            v.parents = ()
-            return v
-    else:
-        v.scope = None
-    v.op = op.name
-    v.parents = (a, b)
-    return v
+_pow_value = _binary_method(POW_VALUE)
 
 
 def _named(op: Op, err: Exception, parents: Sequence[Value]) -> Exception:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import math
+import sys
 import threading
 import weakref
 
@@ -191,3 +192,30 @@ def test_dropped_graph_is_freed_without_the_cyclic_gc():
         assert x.grad != 0.0  # the leaf lives on with its grad
     finally:
         gc.enable()
+
+
+def test_walks_from_many_threads_agree():
+    # Walks mark nodes as they go; threads walking one graph at once must not see each
+    # other's marks (a lost mark would repeat a node, and backward would count it twice).
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    xs = [Value(float(i)) for i in range(300)]
+    root = xs[0]
+    for i, x in enumerate(xs[1:]):
+        root = (root * x + xs[i]).tanh() if i % 3 else root + x * x
+    reference = topological_order(root)
+    results: list[bool] = []
+
+    def walk() -> None:
+        results.extend(topological_order(root) == reference for _ in range(100))
+
+    try:
+        threads = [threading.Thread(target=walk) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(previous)
+    assert len(results) == 400 and all(results)
+    assert len(reference) == len(set(reference))
