@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
+from operator import attrgetter
 from typing import Any
 
 from .grad_mode import enable_grad
@@ -16,6 +17,8 @@ from .graph import topological_order
 from .namespaces import FLOAT, VALUE
 from .ops import OPS
 from .value import Value, _is_number, _lift
+
+_data = attrgetter("data")
 
 
 def local_grads(node: Value, g: Any, m: Any = FLOAT) -> tuple[Any, ...]:
@@ -28,7 +31,7 @@ def local_grads(node: Value, g: Any, m: Any = FLOAT) -> tuple[Any, ...]:
     if m is VALUE:
         out, xs = node, list(node.parents)
     else:
-        out, xs = node.data, [p.data for p in node.parents]
+        out, xs = node.data, list(map(_data, node.parents))
     if op.has_arg:
         xs.append(node.arg)
     return op.vjp(m, g, out, *xs)
@@ -85,23 +88,36 @@ def backward(root: Value, grad: Any = 1.0, create_graph: bool = False) -> None:
 
 
 def _backprop(order: list[Value], m: Any) -> None:
-    fast = m is FLOAT
+    if m is not FLOAT:  # higher order: the rules run on Values and build a graph
+        for node in reversed(order):
+            if node._x is not None:
+                for parent, contribution in zip(node.parents, local_grads(node, node.grad, m)):
+                    if contribution is not None:
+                        parent.grad = parent.grad + contribution
+        return
+    # On floats the same rules as local_grads, read straight from the input slots: this loop runs
+    # once per node of every training step.
     for node in reversed(order):
         x, y = node._x, node._y
         if x is None:  # a leaf
             continue
-        if fast and y is not None:
-            # The same rule as local_grads, read straight from the two input slots: most nodes
-            # of a network are binary + and *, and this loop runs once per node.
-            gx, gy = OPS[node.op].vjp(FLOAT, node.grad, node.data, x.data, y.data)
+        op = OPS[node.op]
+        if y is not None:  # two inputs: most nodes of a network are + and *
+            gx, gy = op.vjp(FLOAT, node.grad, node.data, x.data, y.data)
             if gx is not None:
                 x.grad += gx
             if gy is not None:
                 y.grad += gy
-            continue
-        for parent, contribution in zip(node.parents, local_grads(node, node.grad, m)):
-            if contribution is not None:
-                parent.grad = parent.grad + contribution
+        elif type(x) is tuple:  # n inputs: sum, dot
+            contributions = op.vjp(FLOAT, node.grad, node.data, *map(_data, x))
+            for parent, gp in zip(x, contributions):
+                if gp is not None:
+                    parent.grad += gp
+        else:  # one input, and the op's constant when it has one
+            data = (x.data, node.arg) if op.has_arg else (x.data,)
+            (gx,) = op.vjp(FLOAT, node.grad, node.data, *data)
+            if gx is not None:
+                x.grad += gx
 
 
 # ---- functional API ---------------------------------------------------------------------------
