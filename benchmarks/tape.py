@@ -181,6 +181,11 @@ def fmt_ms(seconds: float) -> str:
     return f"{ms:.3f}" if ms < 10 else f"{ms:.1f}"
 
 
+def fmt_ratio(r: float) -> str:
+    """A speed ratio: whole numbers from 10 up, one decimal below (0.4x, not 0x)."""
+    return f"{r:,.0f}x" if r >= 10 else f"{r:.1f}x"
+
+
 def fmt_bytes(n: int | None) -> str:
     if n is None:
         return "n/a"
@@ -267,9 +272,9 @@ def moons_table(args: argparse.Namespace) -> dict[str, float]:
             [
                 name,
                 fmt_ms(as_run[name]),
-                f"{mg / as_run[name]:,.0f}x",
+                fmt_ratio(mg / as_run[name]),
                 fmt_ms(paused[name]),
-                f"{mg_paused / paused[name]:,.0f}x",
+                fmt_ratio(mg_paused / paused[name]),
                 f"{as_run[name] / torch_ms:.2f}x" if torch_ms else "-",
                 fmt_bytes(peaks[name]),
                 trace_cell,
