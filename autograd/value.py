@@ -36,11 +36,12 @@ from .ops import (
 _new = object.__new__
 
 
-def _binary_method(op: Op, reflected: bool = False) -> Callable[[Value, Any], Value]:
-    """The dunder for a two-input op of the table: ``self <op> other``, or ``other <op> self``
-    when ``reflected``. It lifts a number to a constant leaf, runs the op forward on the data and
-    records one node. Most of a network's nodes are made here, so it is one Python frame."""
-    fwd, check, name = op.fwd, op.check, op.name
+def _binary_method(name: str, op: Op, reflected: bool = False) -> Callable[[Value, Any], Value]:
+    """The dunder ``name`` for a two-input op of the table: ``self <op> other``, or
+    ``other <op> self`` when ``reflected``. It lifts a number to a constant leaf, runs the op
+    forward on the data and records one node. Most of a network's nodes are made here, so it
+    is one Python frame."""
+    fwd, check, op_name = op.fwd, op.check, op.name
 
     def dunder(self: Value, other: Any) -> Value:
         if type(other) is not Value:
@@ -70,12 +71,12 @@ def _binary_method(op: Op, reflected: bool = False) -> Callable[[Value, Any], Va
                 return v
         else:
             v.scope = None
-        v.op = name
+        v.op = op_name
         v._x = self
         v._y = other
         return v
 
-    dunder.__name__ = dunder.__qualname__ = f"{op.name}{' (reflected)' if reflected else ''}"
+    dunder.__name__, dunder.__qualname__ = name, f"Value.{name}"
     dunder.__doc__ = op.doc
     return dunder
 
@@ -122,15 +123,15 @@ class Value:
         self._mark = None
 
     # ---- arithmetic: each dunder is one op from the table --------------------------------------
-    __add__ = _binary_method(ADD)  # self + other
-    __radd__ = _binary_method(ADD, reflected=True)  # other + self
-    __sub__ = _binary_method(SUB)
-    __rsub__ = _binary_method(SUB, reflected=True)
-    __mul__ = _binary_method(MUL)
-    __rmul__ = _binary_method(MUL, reflected=True)
-    __truediv__ = _binary_method(DIV)
-    __rtruediv__ = _binary_method(DIV, reflected=True)
-    __rpow__ = _binary_method(POW_VALUE, reflected=True)  # 2 ** x
+    __add__ = _binary_method("__add__", ADD)  # self + other
+    __radd__ = _binary_method("__radd__", ADD, reflected=True)  # other + self
+    __sub__ = _binary_method("__sub__", SUB)
+    __rsub__ = _binary_method("__rsub__", SUB, reflected=True)
+    __mul__ = _binary_method("__mul__", MUL)
+    __rmul__ = _binary_method("__rmul__", MUL, reflected=True)
+    __truediv__ = _binary_method("__truediv__", DIV)
+    __rtruediv__ = _binary_method("__rtruediv__", DIV, reflected=True)
+    __rpow__ = _binary_method("__rpow__", POW_VALUE, reflected=True)  # 2 ** x
 
     def __pow__(self, other: Any) -> Value:  # self ** other
         """``x ** n`` (op "pow", n a constant) or ``x ** y`` (op "pow_value", y a Value).
@@ -347,7 +348,7 @@ def _apply(op: Op, parents: tuple[Value, ...], arg: Any = None) -> Value:
     return _node(data, op.name, parents, arg)
 
 
-_pow_value = _binary_method(POW_VALUE)
+_pow_value = _binary_method("__pow__", POW_VALUE)
 
 
 def _named(op: Op, err: Exception, parents: Sequence[Value]) -> Exception:

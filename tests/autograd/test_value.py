@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import math
 
 import numpy as np
 import pytest
 
 from autograd import Value, no_grad
+from autograd.value import dot, vsum
 
 # ---- known numbers ---------------------------------------------------------------------------
 
@@ -63,6 +65,23 @@ def test_parents_keep_order_and_multiplicity():
 
 
 # ---- operators -------------------------------------------------------------------------------
+
+
+def test_a_node_is_one_object_for_the_garbage_collector():
+    # Inputs sit in slots, not in a tuple: a node with one or two inputs is one GC-tracked
+    # object (n-ary nodes keep one tuple), and parents still reads as the ordered tuple.
+    x, y, z = Value(1.0), Value(2.0), Value(3.0)
+    nodes = [x * y, 2 * x, -x, x.tanh(), vsum([x, y, z]), dot([x, y], [y, z])]
+
+    def tracked_besides_values(node: Value) -> list[object]:
+        refs = gc.get_referents(node)  # includes the class itself, which is not per node
+        return [r for r in refs if gc.is_tracked(r) and not isinstance(r, (Value, type))]
+
+    assert [tracked_besides_values(n) for n in nodes[:4]] == [[], [], [], []]
+    assert [type(r) for n in nodes[4:] for r in tracked_besides_values(n)] == [tuple, tuple]
+    assert [len(n.parents) for n in nodes] == [2, 2, 1, 1, 3, 4]
+    assert nodes[4].parents == (x, y, z) and nodes[5].parents == (x, y, y, z)
+    assert not nodes[0].is_leaf and x.is_leaf and x.parents == ()
 
 
 @pytest.mark.parametrize(
