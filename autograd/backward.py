@@ -9,16 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
-from operator import attrgetter
 from typing import Any
 
 from .grad_mode import enable_grad
 from .graph import topological_order
 from .namespaces import FLOAT, VALUE
 from .ops import OPS
-from .value import Value, _is_number, _lift
-
-_data = attrgetter("data")
+from .value import Value, _is_number, _lift, data_of
 
 
 def local_grads(node: Value, g: Any, m: Any = FLOAT) -> tuple[Any, ...]:
@@ -31,7 +28,7 @@ def local_grads(node: Value, g: Any, m: Any = FLOAT) -> tuple[Any, ...]:
     if m is VALUE:
         out, xs = node, list(node.parents)
     else:
-        out, xs = node.data, list(map(_data, node.parents))
+        out, xs = node.data, list(map(data_of, node.parents))
     if op.has_arg:
         xs.append(node.arg)
     return op.vjp(m, g, out, *xs)
@@ -109,7 +106,7 @@ def _backprop(order: list[Value], m: Any) -> None:
             if gy is not None:
                 y.grad += gy
         elif type(x) is tuple:  # n inputs: sum, dot
-            contributions = op.vjp(FLOAT, node.grad, node.data, *map(_data, x))
+            contributions = op.vjp(FLOAT, node.grad, node.data, *map(data_of, x))
             for parent, gp in zip(x, contributions):
                 if gp is not None:
                     parent.grad += gp

@@ -40,7 +40,6 @@ import itertools
 import math
 import numbers
 from collections.abc import Callable, Iterable, Sequence
-from operator import attrgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .backward import gradients
@@ -48,7 +47,7 @@ from .grad_mode import current_scope, enable_grad, enter_scope, exit_scope
 from .graph import topological_order
 from .namespaces import NUMPY
 from .ops import OPS, Op
-from .value import DATA_OBSERVERS, Value
+from .value import DATA_OBSERVERS, Value, data_of
 
 if TYPE_CHECKING:
     import numpy
@@ -85,7 +84,6 @@ CHECK_TOLERANCE = 1e-9
 
 _LIN = ("add", "sum", "dot")  # fused into segment dots
 _trace_ids = itertools.count()
-_get_data = attrgetter("data")
 
 
 def trace(
@@ -815,7 +813,7 @@ class _Program:
         for (start, stop), data in zip(self.arg_slices, datas):
             vals[start:stop] = data
         if self.params:
-            vals[self.pslice] = list(map(_get_data, self.params))
+            vals[self.pslice] = list(map(data_of, self.params))
         with np.errstate(all="ignore"):
             for forward in self.forwards:
                 forward(vals)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Callable, Iterable, Sequence
+from operator import attrgetter
 from typing import Any
 
 from .grad_mode import ANYWHERE, MODE
@@ -34,6 +35,8 @@ from .ops import (
 )
 
 _new = object.__new__
+# The ``.data`` of a Value, for map(): executors read many inputs' data at once.
+data_of = attrgetter("data")
 
 
 def _binary_method(name: str, op: Op, reflected: bool = False) -> Callable[[Value, Any], Value]:
@@ -337,7 +340,7 @@ def _node(data: float, op: str, parents: tuple[Value, ...], arg: Any) -> Value:
 
 def _apply(op: Op, parents: tuple[Value, ...], arg: Any = None) -> Value:
     """Run ``op`` forward on the parents' data and record the node (unless in ``no_grad``)."""
-    xs = [p.data for p in parents]
+    xs = list(map(data_of, parents))
     if arg is not None:
         xs.append(arg)
     data = op.fwd(FLOAT, *xs)
