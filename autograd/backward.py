@@ -12,7 +12,7 @@ from contextlib import nullcontext
 from typing import Any
 
 from .grad_mode import enable_grad
-from .graph import topological_order
+from .graph import _walk, topological_order
 from .namespaces import FLOAT, VALUE
 from .ops import OPS
 from .value import Value, _is_number, _lift, data_of
@@ -72,10 +72,7 @@ def backward(root: Value, grad: Any = 1.0, create_graph: bool = False) -> None:
     if root._x is None:  # a leaf: nothing to walk
         root.grad = root.grad + seed
         return
-    order = topological_order(root)
-    for node in order:
-        if node._x is not None:
-            node.grad = 0.0
+    order = _walk([root], reset_grads=True)  # every non-leaf .grad starts this pass at 0
     root.grad = seed
     if create_graph:
         with enable_grad():

@@ -25,10 +25,21 @@ def topological_order(roots: Value | Iterable[Value]) -> list[Value]:
     """Every node reachable from ``roots``, each after all of its parents.
 
     The order is the one a recursive depth-first search would give (parents visited in argument
-    order), found with an explicit stack, so a graph of any depth works. A node is pushed, then
-    opened (its inputs pushed above it, last first), and emitted when it surfaces again.
+    order), found with an explicit stack, so a graph of any depth works.
     """
-    roots = _roots(roots)
+    return _walk(_roots(roots), reset_grads=False)
+
+
+def _walk(roots: list[Value], reset_grads: bool) -> list[Value]:
+    """The walk behind :func:`topological_order`. With ``reset_grads`` it also sets the ``.grad``
+    of every non-leaf node to 0.0 as it emits it (what backward needs before a pass, for the
+    price of one store instead of a second loop over the graph).
+
+    A node is pushed, then opened: its inputs not yet emitted are pushed above it (last first),
+    and it is emitted when it surfaces again. A node whose inputs are all emitted already (most
+    of a network's products: the weight and the activation were seen before) is emitted when
+    it is opened, which saves a fifth of the loop's turns.
+    """
     order: list[Value] = []
     emit = order.append
     # Fresh marks for this walk: whatever an earlier walk left in ``_mark`` never matches them.
@@ -42,22 +53,42 @@ def topological_order(roots: Value | Iterable[Value]) -> list[Value]:
                 mark = node._mark
                 if mark is done:  # reached again through another path
                     pop()
-                elif mark is opened or node._x is None:  # inputs all emitted, or none at all
+                    continue
+                x = node._x
+                if x is None:  # a leaf
                     pop()
                     node._mark = done
                     emit(node)
-                else:
-                    node._mark = opened
-                    x, y = node._x, node._y
+                    continue
+                if mark is not opened:  # first visit: push the inputs not yet emitted
+                    y = node._y
                     if y is not None:  # two inputs: most nodes
                         if y._mark is not done:
+                            node._mark = opened
                             push(y)
+                            if x._mark is not done:
+                                push(x)
+                            continue
                         if x._mark is not done:
+                            node._mark = opened
                             push(x)
+                            continue
                     elif type(x) is tuple:  # n-ary
-                        stack.extend([p for p in reversed(x) if p._mark is not done])
+                        todo = [p for p in reversed(x) if p._mark is not done]
+                        if todo:
+                            node._mark = opened
+                            stack.extend(todo)
+                            continue
                     elif x._mark is not done:
+                        node._mark = opened
                         push(x)
+                        continue
+                # Every input is emitted: so is this node.
+                pop()
+                node._mark = done
+                if reset_grads:
+                    node.grad = 0.0
+                emit(node)
     return order
 
 
