@@ -7,14 +7,15 @@ their local derivatives from ``local_grads``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from typing import Any
 
 from .grad_mode import enable_grad
 from .graph import _walk, topological_order
-from .namespaces import FLOAT, VALUE
-from .ops import OPS
+from .namespaces import FLOAT, SOURCE, VALUE, Source, compile_function
+from .ops import OPS, Op
 from .value import Value, _is_number, _lift, data_of
 
 
@@ -82,36 +83,79 @@ def backward(root: Value, grad: Any = 1.0, create_graph: bool = False) -> None:
 
 
 def _backprop(order: list[Value], m: Any) -> None:
-    if m is not FLOAT:  # higher order: the rules run on Values and build a graph
-        for node in reversed(order):
-            if node._x is not None:
-                for parent, contribution in zip(node.parents, local_grads(node, node.grad, m)):
-                    if contribution is not None:
-                        parent.grad = parent.grad + contribution
+    if m is FLOAT:
+        _float_backprop(order)
         return
-    # On floats the same rules as local_grads, read straight from the input slots: this loop runs
-    # once per node of every training step.
-    for node in reversed(order):
-        x, y = node._x, node._y
-        if x is None:  # a leaf
-            continue
-        op = OPS[node.op]
-        if y is not None:  # two inputs: most nodes of a network are + and *
-            gx, gy = op.vjp(FLOAT, node.grad, node.data, x.data, y.data)
-            if gx is not None:
-                x.grad += gx
-            if gy is not None:
-                y.grad += gy
-        elif type(x) is tuple:  # n inputs: sum, dot
-            contributions = op.vjp(FLOAT, node.grad, node.data, *map(data_of, x))
-            for parent, gp in zip(x, contributions):
-                if gp is not None:
-                    parent.grad += gp
-        else:  # one input, and the op's constant when it has one
-            data = (x.data, node.arg) if op.has_arg else (x.data,)
-            (gx,) = op.vjp(FLOAT, node.grad, node.data, *data)
-            if gx is not None:
-                x.grad += gx
+    for node in reversed(order):  # higher order: the rules run on Values and build a graph
+        if node._x is not None:
+            _by_rule(node, m)
+
+
+def _by_rule(node: Value, m: Any) -> None:
+    """Add ``node``'s contributions to its inputs' ``.grad``, calling the op's rule."""
+    for parent, contribution in zip(node.parents, local_grads(node, node.grad, m)):
+        if contribution is not None:
+            parent.grad = parent.grad + contribution
+
+
+# What a compiled rule may refer to, and the line that loads it: the gradient flowing in, the
+# node's value, its inputs' values and its constant.
+_LOADS = {"out": "out = node.data", "a": "a = x.data", "b": "b = y.data", "c": "c = node.arg"}
+
+
+def _compile_float_backprop() -> tuple[Callable[[list[Value]], None], str, tuple[str, ...]]:
+    """The backward loop on floats, written from the op table: the hot loop of training.
+
+    Each op with one or two inputs gets a branch holding its vjp rule as code: the rule itself,
+    run on ``SOURCE`` names (``MUL.vjp`` gives ``x.grad += (g * b)`` and ``y.grad += (g * a)``),
+    so backward calls no function for such a node (measured: 45% faster than calling the rule).
+    Nodes with three or more inputs (sum, dot) call their rule once for all inputs; ops
+    registered after import call theirs through :func:`local_grads`. Returns the function, its
+    source text (``FLOAT_BACKPROP_SOURCE``, worth a read) and the ops compiled into it.
+    """
+    two = [op for op in OPS.values() if op.arity == 2]
+    one = [op for op in OPS.values() if op.arity == 1]
+    lines = [
+        "def float_backprop(order):",
+        "    for node in reversed(order):",
+        "        x = node._x",
+        "        if x is None:  # a leaf",
+        "            continue",
+        "        op = node.op",
+        "        g = node.grad",
+        "        y = node._y",
+        "        if y is not None:  # two inputs",
+        *_branches(two, "            "),
+        "        elif type(x) is tuple:  # three or more: one call of the rule for all of them",
+        "            data = map(data_of, x)",
+        "            for p, gp in zip(x, OPS[op].vjp(FLOAT, g, node.data, *data)):",
+        "                if gp is not None:",
+        "                    p.grad += gp",
+        *_branches(one, "        ", first="elif"),
+        "",
+    ]
+    source = "\n".join(lines)
+    scope = {"by_rule": _by_rule, "FLOAT": FLOAT, "OPS": OPS, "data_of": data_of}
+    backprop = compile_function(source, "float_backprop", scope, "autograd.backward")
+    return backprop, source, tuple(op.name for op in two + one)
+
+
+def _branches(ops: list[Op], indent: str, first: str = "if") -> list[str]:
+    """``if op == 'add': ...`` for each op, its rule as code; other ops call their rule."""
+    lines = []
+    for op in ops:
+        names = ["a", "b"][: op.arity] + (["c"] if op.has_arg else [])
+        contributions = op.vjp(SOURCE, Source("g"), Source("out"), *map(Source, names))
+        code = " ".join(c.text for c in contributions if c is not None)
+        body = [load for name, load in _LOADS.items() if re.search(rf"\b{name}\b", code)]
+        body += [f"{p}.grad += {c.text}" for p, c in zip("xy", contributions) if c is not None]
+        keyword = first if not lines else "elif"
+        lines.append(f"{indent}{keyword} op == {op.name!r}:  # {op.doc.splitlines()[0]}")
+        lines += [f"{indent}    {line}" for line in body or ["pass"]]
+    return [*lines, f"{indent}else:", f"{indent}    by_rule(node, FLOAT)"]
+
+
+_float_backprop, FLOAT_BACKPROP_SOURCE, COMPILED_OPS = _compile_float_backprop()
 
 
 # ---- functional API ---------------------------------------------------------------------------

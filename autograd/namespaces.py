@@ -9,10 +9,13 @@ Every rule in :mod:`autograd.ops` calls ``m.exp(x)``, ``m.where(c, a, b)``, ... 
 - ``VALUE``: Values, so a backward pass records a graph of its own (higher-order gradients).
 - ``NUMPY``: numpy arrays (the tape replays whole levels of a graph at once). numpy is imported
   on first use, so the engine itself needs only the standard library.
+- ``SOURCE``: Python source text. A rule run on :class:`Source` names returns its own code, which
+  eager backward compiles into one loop over the graph instead of calling a rule per node.
 """
 
 from __future__ import annotations
 
+import linecache
 import math
 from types import SimpleNamespace
 from typing import Any
@@ -127,6 +130,81 @@ VALUE = SimpleNamespace(
     pow=lambda x, n: x**n,
     sum=sum,
 )
+
+
+class Source:
+    """An expression as Python source text: ``Source("g") * Source("b")`` is ``(g * b)``.
+
+    Every operation is written out in full parentheses, so the text computes what the rule
+    computes on floats, operation for operation, in the same order: the same number, bit for bit.
+    """
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"Source({self.text!r})"
+
+    def __bool__(self) -> bool:
+        raise TypeError("a rule may not branch on its inputs with Python `if`: use m.where")
+
+    def __neg__(self) -> Source:
+        return Source(f"(-{self.text})")
+
+
+def _text(x: Any) -> str:
+    if isinstance(x, Source):
+        return x.text
+    if type(x) in (int, float) and math.isfinite(x):
+        return repr(x)
+    raise TypeError(f"cannot write {x!r} into source code")
+
+
+def _infix(symbol: str, reflected: bool = False) -> Any:
+    if reflected:
+        return lambda a, b: Source(f"({_text(b)} {symbol} {_text(a)})")
+    return lambda a, b: Source(f"({_text(a)} {symbol} {_text(b)})")
+
+
+for _name, _symbol in (("add", "+"), ("sub", "-"), ("mul", "*"), ("truediv", "/")):
+    setattr(Source, f"__{_name}__", _infix(_symbol))
+    setattr(Source, f"__r{_name}__", _infix(_symbol, reflected=True))
+for _name, _symbol in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<=")):
+    setattr(Source, f"__{_name}__", _infix(_symbol))
+
+
+def _calls(name: str) -> Any:
+    return lambda *xs: Source(f"{name}({', '.join(map(_text, xs))})")
+
+
+# Each function becomes a call to FLOAT's function of the same name (compiled code runs with
+# FLOAT's functions as its globals), except the three a network uses per node, written inline
+# so compiled code calls nothing for them. FLOAT's functions never raise, so a conditional
+# expression that evaluates one branch gives the number FLOAT.where gives after computing both.
+SOURCE = SimpleNamespace(
+    **{name: _calls(name) for name, f in vars(FLOAT).items() if callable(f)},
+)
+SOURCE.name = "source"
+SOURCE.step = lambda x: Source(f"(1.0 if {_text(x)} > 0 else 0.0)")
+SOURCE.where = lambda c, a, b: Source(f"({_text(a)} if {_text(c)} else {_text(b)})")
+SOURCE.iszero = lambda x: Source(f"({_text(x)} == 0)")
+
+
+def compile_function(source: str, name: str, scope: dict[str, Any], where: str) -> Any:
+    """Run ``source`` (code written with SOURCE) in ``scope`` and return its function ``name``.
+
+    ``scope`` is the code's globals: FLOAT's functions are added to it, since a rule written as
+    code calls them by name. ``where`` names the code in tracebacks, which show its lines.
+    """
+    for fname, f in vars(FLOAT).items():
+        if callable(f):
+            scope.setdefault(fname, f)
+    filename = f"<{where}, compiled from the op table>"
+    exec(compile(source, filename, "exec"), scope)  # noqa: S102 - text written from the table
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    return scope.pop(name)
 
 
 def _numpy_namespace() -> SimpleNamespace:

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from autograd import Value
-from autograd.backward import local_grads
-from autograd.namespaces import FLOAT, NUMPY, VALUE
+from autograd.backward import COMPILED_OPS, FLOAT_BACKPROP_SOURCE, _float_backprop, local_grads
+from autograd.namespaces import FLOAT, NUMPY, SOURCE, VALUE, Source
 from autograd.ops import OPS, Op, register
 from autograd.value import apply
 
@@ -98,6 +98,79 @@ def test_second_derivative_matches_differences_of_first(name, point):
         for j in range(len(xs)):
             numeric = _central(lambda v, i=i: first(v, i), xs, j)
             assert inputs[j].grad == pytest.approx(numeric, rel=1e-4, abs=1e-6), (name, i, j)
+
+
+# Points where rules meet their edge cases (0, where, inf results), on top of the examples.
+EDGES = (0.0, -0.0, 1.0, -3.0)
+
+
+def _edge_points(op: Op) -> list[tuple[float, ...]]:
+    points = list(op.examples)
+    n = len(op.examples[0])
+    points += [(e,) * n for e in EDGES] + [(e, *op.examples[0][1:]) for e in EDGES]
+    return points
+
+
+def _same(a: float, b: float) -> bool:
+    return repr(a) == repr(b)  # bit for bit, nan included
+
+
+@pytest.mark.parametrize("name", [n for n, op in OPS.items() if op.arity in (1, 2)])
+def test_compiled_backward_adds_exactly_what_the_rule_gives(name):
+    """Eager backward runs each rule compiled into its loop: the same numbers as calling it."""
+    op = OPS[name]
+    for point in _edge_points(op):
+        xs, args = _split(op, point)
+        inputs = [Value(x) for x in xs]
+        node = apply(op, [Value(1.0)] * len(xs), *args)  # a node of this op; then set its data
+        node._x, node._y = (inputs[0], None) if len(inputs) == 1 else tuple(inputs)
+        node.data = op.fwd(FLOAT, *xs, *args)
+        for g in (0.75, -2.5):
+            for v in inputs:
+                v.grad = 0.0
+            node.grad = g
+            _float_backprop([*inputs, node])
+            want = [0.0 if c is None else 0.0 + c for c in local_grads(node, g)]
+            got = [v.grad for v in inputs]
+            assert all(map(_same, got, want)), (name, point, g, got, want)
+
+
+def test_every_op_with_one_or_two_inputs_is_compiled():
+    assert set(COMPILED_OPS) == {n for n, op in OPS.items() if op.arity in (1, 2)}
+    assert "x.grad += (g * b)" in FLOAT_BACKPROP_SOURCE  # mul's rule, as code
+
+
+def test_rules_written_as_source():
+    mul = OPS["mul"].vjp(SOURCE, Source("g"), Source("out"), Source("a"), Source("b"))
+    assert [c.text for c in mul] == ["(g * b)", "(g * a)"]
+    assert OPS["relu"].fwd(SOURCE, Source("a")).text == "(a if (a > 0) else 0.0)"
+    with pytest.raises(TypeError, match="m.where"):
+        bool(Source("a") > 0)  # a rule that branches with Python `if` cannot be compiled
+
+
+@pytest.fixture
+def cube_op():
+    op = register(
+        Op(
+            "cube_test",
+            "³",
+            1,
+            fwd=lambda m, x: x * x * x,
+            vjp=lambda m, g, out, x: (g * 3.0 * x * x,),
+            doc="x^3;  d/dx = 3 x^2",
+            examples=((1.5,), (-0.5,)),
+        )
+    )
+    yield op
+    del OPS[op.name]
+
+
+def test_an_op_registered_after_import_is_backpropagated_through_its_rule(cube_op):
+    x = Value(1.5)
+    y = apply(cube_op, [x]) * 2.0
+    y.backward()
+    assert "cube_test" not in COMPILED_OPS
+    assert x.grad == pytest.approx(2.0 * 3.0 * 1.5**2)
 
 
 def test_registering_a_duplicate_name_fails():
