@@ -173,6 +173,32 @@ def test_an_op_registered_after_import_is_backpropagated_through_its_rule(cube_o
     assert x.grad == pytest.approx(2.0 * 3.0 * 1.5**2)
 
 
+BINARY_DUNDERS = [
+    ("__add__", "add", False),
+    ("__radd__", "add", True),
+    ("__sub__", "sub", False),
+    ("__rsub__", "sub", True),
+    ("__mul__", "mul", False),
+    ("__rmul__", "mul", True),
+    ("__truediv__", "div", False),
+    ("__rtruediv__", "div", True),
+    ("__pow__", "pow_value", False),
+    ("__rpow__", "pow_value", True),
+]
+
+
+@pytest.mark.parametrize(("dunder", "name", "reflected"), BINARY_DUNDERS)
+def test_operators_run_the_table_forward(dunder, name, reflected):
+    """Each two-input operator is its op's forward rule compiled into the method."""
+    op = OPS[name]
+    for a, b in op.examples:
+        x, y = Value(a), Value(b)
+        out = getattr(y, dunder)(x) if reflected else getattr(x, dunder)(y)  # both: x <op> y
+        assert out.data == op.fwd(FLOAT, a, b)
+        assert out.op == name and out.parents == (x, y)
+        assert getattr(Value, dunder).__name__ == dunder
+
+
 def test_registering_a_duplicate_name_fails():
     with pytest.raises(ValueError, match="already exists"):
         register(OPS["add"])
