@@ -196,15 +196,17 @@ def compile_function(source: str, name: str, scope: dict[str, Any], where: str) 
     """Run ``source`` (code written with SOURCE) in ``scope`` and return its function ``name``.
 
     ``scope`` is the code's globals: FLOAT's functions are added to it, since a rule written as
-    code calls them by name. ``where`` names the code in tracebacks, which show its lines.
+    code calls them by name (the function itself is bound elsewhere, so a method named ``log``
+    still finds FLOAT's ``log``). ``where`` names the code in tracebacks, which show its lines.
     """
     for fname, f in vars(FLOAT).items():
         if callable(f):
             scope.setdefault(fname, f)
     filename = f"<{where}, compiled from the op table>"
-    exec(compile(source, filename, "exec"), scope)  # noqa: S102 - text written from the table
+    defined: dict[str, Any] = {}
+    exec(compile(source, filename, "exec"), scope, defined)  # noqa: S102 - written from the table
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    return scope.pop(name)
+    return defined[name]
 
 
 def _numpy_namespace() -> SimpleNamespace:

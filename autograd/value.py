@@ -39,11 +39,11 @@ _new = object.__new__
 data_of = attrgetter("data")
 
 
-# The body of a two-input dunder, written out per op: its forward rule as code (``(a * b)``,
-# the rule run on SOURCE names), then the node. Most of a network's nodes are made here, so
-# it is one frame that calls nothing for +, - and * (measured: ~15% faster graph building than
-# calling the rule); the table's check, when the op has one, is called as written.
-_DUNDER = """\
+# An op's method, written out per op: its forward rule as code (``(a * b)``: the rule run on
+# SOURCE names), the table's domain check if the op has one, then the node. Most of a
+# network's nodes are made here, so it is one frame that calls nothing for +, - and *
+# (measured: graph building ~20% faster than calling the rule).
+_BINARY = """\
 def {name}(self, other):
     if type(other) is not Value:
         other = lift(other)
@@ -51,7 +51,18 @@ def {name}(self, other):
             return NotImplemented{swap}
     a = self.data
     b = other.data
-    data = {forward}{check}
+    data = {forward}"""
+_UNARY = """\
+def {name}(self):
+    a = self.data
+    data = {forward}"""
+_SWAP = """
+    self, other = other, self"""
+_CHECK = """
+    err = OPS[{op!r}].check(data, {xs})
+    if err is not None:
+        raise named(OPS[{op!r}], err, ({inputs},)) from None"""
+_RECORD = """
     v = new(Value)
     v.data = data
     v.grad = 0.0
@@ -68,33 +79,30 @@ def {name}(self, other):
         v.scope = None
     v.op = {op!r}
     v._x = self
-    v._y = other
+    v._y = {y}
     return v
 """
-_SWAP = """
-    self, other = other, self"""
-_CHECK = """
-    err = OPS[{op!r}].check(data, a, b)
-    if err is not None:
-        raise named(OPS[{op!r}], err, (self, other)) from None"""
-# The generated dunders' globals; ``Value`` joins once the class exists.
+# The written methods' globals; ``Value`` joins once the class exists.
 _SCOPE: dict[str, Any] = {"OPS": OPS, "new": _new, "anywhere": ANYWHERE.open, "mode": MODE.get}
 
 
-def _binary_method(name: str, op: Op, reflected: bool = False) -> Callable[[Value, Any], Value]:
-    """The dunder ``name`` for a two-input op of the table: ``self <op> other``, or
-    ``other <op> self`` when ``reflected``. It lifts a number to a constant leaf, runs the op
-    forward on the data, checks its domain and records one node (see ``_DUNDER``)."""
-    source = _DUNDER.format(
+def _method(name: str, op: Op, reflected: bool = False, doc: str | None = None) -> Callable:
+    """The method ``name`` for a one- or two-input op of the table (``x.exp()``, ``x * y``;
+    ``other <op> self`` when ``reflected``). It lifts a number to a constant leaf, runs the op
+    forward on the data, checks its domain and records one node."""
+    binary = op.arity == 2
+    names = "a, b" if binary else "a"
+    source = (_BINARY if binary else _UNARY).format(
         name=name,
-        op=op.name,
-        forward=op.fwd(SOURCE, Source("a"), Source("b")).text,
+        forward=op.fwd(SOURCE, *map(Source, names.split(", "))).text,
         swap=_SWAP if reflected else "",
-        check=_CHECK.format(op=op.name) if op.check is not None else "",
     )
-    dunder = compile_function(source, name, _SCOPE, f"autograd.value: Value.{name}")
-    dunder.__qualname__, dunder.__doc__ = f"Value.{name}", op.doc
-    return dunder
+    if op.check is not None:
+        source += _CHECK.format(op=op.name, xs=names, inputs="self, other" if binary else "self")
+    source += _RECORD.format(op=op.name, y="other" if binary else "None")
+    method = compile_function(source, name, _SCOPE, f"autograd.value: Value.{name}")
+    method.__qualname__, method.__doc__ = f"Value.{name}", doc or op.doc
+    return method
 
 
 class Value:
@@ -138,16 +146,18 @@ class Value:
         self.scope = MODE.get()[1] if ANYWHERE.open else None
         self._mark = None
 
-    # ---- arithmetic: each dunder is one op from the table --------------------------------------
-    __add__ = _binary_method("__add__", ADD)  # self + other
-    __radd__ = _binary_method("__radd__", ADD, reflected=True)  # other + self
-    __sub__ = _binary_method("__sub__", SUB)
-    __rsub__ = _binary_method("__rsub__", SUB, reflected=True)
-    __mul__ = _binary_method("__mul__", MUL)
-    __rmul__ = _binary_method("__rmul__", MUL, reflected=True)
-    __truediv__ = _binary_method("__truediv__", DIV)
-    __rtruediv__ = _binary_method("__rtruediv__", DIV, reflected=True)
-    __rpow__ = _binary_method("__rpow__", POW_VALUE, reflected=True)  # 2 ** x
+    # ---- arithmetic: each operator is one op from the table ----------------------------------
+    __add__ = _method("__add__", ADD)  # self + other
+    __radd__ = _method("__radd__", ADD, reflected=True)  # other + self
+    __sub__ = _method("__sub__", SUB)
+    __rsub__ = _method("__rsub__", SUB, reflected=True)
+    __mul__ = _method("__mul__", MUL)
+    __rmul__ = _method("__rmul__", MUL, reflected=True)
+    __truediv__ = _method("__truediv__", DIV)
+    __rtruediv__ = _method("__rtruediv__", DIV, reflected=True)
+    __rpow__ = _method("__rpow__", POW_VALUE, reflected=True)  # 2 ** x
+    __neg__ = _method("__neg__", NEG)  # -self
+    __abs__ = _method("__abs__", ABS)
 
     def __pow__(self, other: Any) -> Value:  # self ** other
         """``x ** n`` (op "pow", n a constant) or ``x ** y`` (op "pow_value", y a Value).
@@ -161,55 +171,23 @@ class Value:
             return NotImplemented
         return _apply(POW, (self,), _to_float(other, "pow exponent"))
 
-    def __neg__(self) -> Value:  # -self
-        return _apply(NEG, (self,))
-
     def __pos__(self) -> Value:
         return self
 
-    def __abs__(self) -> Value:
-        return _apply(ABS, (self,))
-
-    # ---- functions --------------------------------------------------------------------------
-    def exp(self) -> Value:
-        """e^x."""
-        return _apply(EXP, (self,))
-
-    def log(self) -> Value:
-        """Natural log; raises ValueError for x <= 0."""
-        return _apply(LOG, (self,))
-
-    def sqrt(self) -> Value:
-        """Square root; raises ValueError for x < 0."""
-        return _apply(SQRT, (self,))
-
-    def tanh(self) -> Value:
-        """Hyperbolic tangent."""
-        return _apply(TANH, (self,))
-
-    def sigmoid(self) -> Value:
-        """1 / (1 + e^-x), stable for any finite x."""
-        return _apply(SIGMOID, (self,))
-
-    def relu(self) -> Value:
-        """max(x, 0)."""
-        return _apply(RELU, (self,))
+    # ---- functions: one op each ---------------------------------------------------------------
+    exp = _method("exp", EXP, doc="e^x.")
+    log = _method("log", LOG, doc="Natural log; raises ValueError for x <= 0.")
+    sqrt = _method("sqrt", SQRT, doc="Square root; raises ValueError for x < 0.")
+    tanh = _method("tanh", TANH, doc="Hyperbolic tangent.")
+    sigmoid = _method("sigmoid", SIGMOID, doc="1 / (1 + e^-x), stable for any finite x.")
+    relu = _method("relu", RELU, doc="max(x, 0).")
+    softplus = _method("softplus", SOFTPLUS, doc="ln(1 + e^x), stable for any finite x.")
+    sin = _method("sin", SIN, doc="sin x.")
+    cos = _method("cos", COS, doc="cos x.")
 
     def leaky_relu(self, slope: float = 0.01) -> Value:
         """x if x > 0 else slope * x."""
         return _apply(LEAKY_RELU, (self,), _to_float(slope, "leaky_relu slope"))
-
-    def softplus(self) -> Value:
-        """ln(1 + e^x), stable for any finite x."""
-        return _apply(SOFTPLUS, (self,))
-
-    def sin(self) -> Value:
-        """sin x."""
-        return _apply(SIN, (self,))
-
-    def cos(self) -> Value:
-        """cos x."""
-        return _apply(COS, (self,))
 
     # ---- autodiff ---------------------------------------------------------------------------
     def backward(self, grad: Any = 1.0, create_graph: bool = False) -> None:
@@ -364,7 +342,7 @@ def _apply(op: Op, parents: tuple[Value, ...], arg: Any = None) -> Value:
     return _node(data, op.name, parents, arg)
 
 
-_pow_value = _binary_method("__pow__", POW_VALUE)
+_pow_value = _method("__pow__", POW_VALUE)
 
 
 def _named(op: Op, err: Exception, parents: Sequence[Value]) -> Exception:

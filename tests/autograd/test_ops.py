@@ -199,6 +199,23 @@ def test_operators_run_the_table_forward(dunder, name, reflected):
         assert getattr(Value, dunder).__name__ == dunder
 
 
+UNARY_METHODS = ["__neg__", "__abs__", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "softplus"]
+UNARY_METHODS += ["sin", "cos"]
+
+
+@pytest.mark.parametrize("method", UNARY_METHODS)
+def test_methods_run_the_table_forward(method):
+    """Each one-input method is its op's forward rule compiled into the method, even where the
+    method shares its name with the float function the rule calls (``log``)."""
+    name = method.strip("_")
+    op = OPS[name]
+    for (a,) in op.examples:
+        x = Value(a)
+        out = getattr(x, method)()
+        assert out.data == op.fwd(FLOAT, a)
+        assert out.op == name and out.parents == (x,)
+
+
 def test_registering_a_duplicate_name_fails():
     with pytest.raises(ValueError, match="already exists"):
         register(OPS["add"])
