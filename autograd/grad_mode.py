@@ -38,6 +38,7 @@ class _Anywhere:
 
 
 ANYWHERE = _Anywhere()
+_OPEN = ANYWHERE.open
 
 
 class _GradMode(ContextDecorator):
@@ -81,15 +82,18 @@ def enter_scope(name: str) -> Token:
     """Push ``name`` onto the scope path; pass the token to :func:`exit_scope`.
 
     ``nn.Module.__call__`` uses this pair (cheaper than a ``with`` block) so every Value made
-    inside a neuron or a layer knows it, and the visualizer can collapse it into one box.
+    inside a neuron or a layer knows it, and the visualizer can collapse it into one box. Both
+    do ANYWHERE.push/pop's work themselves: modules call them thousands of times a step.
     """
     enabled, outer = MODE.get()
-    return ANYWHERE.push(enabled, (outer or ()) + (name,))
+    _OPEN.append(None)
+    return MODE.set((enabled, (outer or ()) + (name,)))
 
 
 def exit_scope(token: Token) -> None:
     """Undo the matching :func:`enter_scope`."""
-    ANYWHERE.pop(token)
+    MODE.reset(token)
+    _OPEN.pop()
 
 
 @contextmanager
