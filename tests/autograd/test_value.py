@@ -174,6 +174,11 @@ def test_sum_builtin_and_nary_helpers():
     assert d.op == "dot" and d.data == 1 * 3 + 2 * 4
     d.backward()
     assert [x.grad for x in xs] == [3.0, 4.0, 1.0, 2.0]
+    pair = vsum(xs[:2]) * dot(xs[2:3], xs[3:4])  # n-ary ops on two inputs, kept in _x and _y
+    for x in xs:
+        x.grad = 0.0
+    pair.backward()
+    assert [x.grad for x in xs] == [12.0, 12.0, 12.0, 9.0]
     with pytest.raises(ValueError, match="equal length"):
         dot(xs[:1], xs)
     assert sum(xs).data == 10.0
