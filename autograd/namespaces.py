@@ -10,13 +10,15 @@ Every rule in :mod:`autograd.ops` calls ``m.exp(x)``, ``m.where(c, a, b)``, ... 
 - ``NUMPY``: numpy arrays (the tape replays whole levels of a graph at once). numpy is imported
   on first use, so the engine itself needs only the standard library.
 - ``SOURCE``: Python source text. A rule run on :class:`Source` names returns its own code, which
-  eager backward compiles into one loop over the graph instead of calling a rule per node.
+  eager mode compiles into Value's operators and into one backward loop, instead of calling a
+  rule per node (:func:`as_code`).
 """
 
 from __future__ import annotations
 
 import linecache
 import math
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -190,6 +192,15 @@ SOURCE.name = "source"
 SOURCE.step = lambda x: Source(f"(1.0 if {_text(x)} > 0 else 0.0)")
 SOURCE.where = lambda c, a, b: Source(f"({_text(a)} if {_text(c)} else {_text(b)})")
 SOURCE.iszero = lambda x: Source(f"({_text(x)} == 0)")
+
+
+def as_code(op_name: str, rule: Callable[..., Any], *names: str) -> Any:
+    """What ``rule`` gives when run on ``SOURCE`` with the arguments ``names``: its code,
+    as a Source (a forward rule) or a tuple of them (a vjp). Errors name the op."""
+    try:
+        return rule(SOURCE, *map(Source, names))
+    except TypeError as e:
+        raise TypeError(f"{op_name}: its rule cannot be written as code: {e}") from None
 
 
 def compile_function(source: str, name: str, scope: dict[str, Any], where: str) -> Any:

@@ -8,7 +8,7 @@ from operator import attrgetter
 from typing import Any
 
 from .grad_mode import ANYWHERE, MODE
-from .namespaces import FLOAT, SOURCE, Source, compile_function
+from .namespaces import FLOAT, as_code, compile_function
 from .ops import (
     ABS,
     ADD,
@@ -88,13 +88,13 @@ _SCOPE: dict[str, Any] = {"OPS": OPS, "new": _new, "anywhere": ANYWHERE.open, "m
 
 def _method(name: str, op: Op, reflected: bool = False, doc: str | None = None) -> Callable:
     """The method ``name`` for a one- or two-input op of the table (``x.exp()``, ``x * y``;
-    ``other <op> self`` when ``reflected``). It lifts a number to a constant leaf, runs the op
-    forward on the data, checks its domain and records one node."""
+    ``other <op> self`` when ``reflected``). It runs the op forward on the data (a number
+    operand becomes a constant leaf first), checks its domain and records one node."""
     binary = op.arity == 2
     names = "a, b" if binary else "a"
     source = (_BINARY if binary else _UNARY).format(
         name=name,
-        forward=op.fwd(SOURCE, *map(Source, names.split(", "))).text,
+        forward=as_code(op.name, op.fwd, *names.split(", ")).text,
         swap=_SWAP if reflected else "",
     )
     if op.check is not None:

@@ -9,7 +9,7 @@ import pytest
 
 from autograd import Value
 from autograd.backward import COMPILED_OPS, FLOAT_BACKPROP_SOURCE, _float_backprop, local_grads
-from autograd.namespaces import FLOAT, NUMPY, SOURCE, VALUE, Source
+from autograd.namespaces import FLOAT, NUMPY, SOURCE, VALUE, Source, as_code
 from autograd.ops import OPS, Op, register
 from autograd.value import apply
 
@@ -146,6 +146,9 @@ def test_rules_written_as_source():
     assert OPS["relu"].fwd(SOURCE, Source("a")).text == "(a if (a > 0) else 0.0)"
     with pytest.raises(TypeError, match="m.where"):
         bool(Source("a") > 0)  # a rule that branches with Python `if` cannot be compiled
+    branchy = lambda m, x: x if x > 0 else -x  # noqa: E731
+    with pytest.raises(TypeError, match="branchy: its rule cannot be written as code.*m.where"):
+        as_code("branchy", branchy, "a")
 
 
 @pytest.fixture
