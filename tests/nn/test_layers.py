@@ -214,6 +214,9 @@ def test_outputs_one_value_or_list():
         (Neuron(2), [1.0, 2.0, 3.0], ValueError, "Neuron: expected 2 inputs, got 3"),
         (Neuron(2), np.zeros(3), ValueError, "Neuron: expected 2 inputs, got 3"),
         (MLP(2, [2]), [1.0, "a"], TypeError, "inputs must be numbers or Values, got str"),
+        # a Value first takes the neuron's quick path; the error must still name the input
+        (Neuron(2), [Value(1.0), "a"], TypeError, "Neuron: inputs must be numbers or Values"),
+        (Neuron(2, bias=False), [Value(1.0), "a"], TypeError, "Neuron: inputs must be numbers"),
         (MLP(2, [2]), None, TypeError, "expected a list of 2 inputs, got NoneType"),
         (MLP(2, [2]), 1.0, ValueError, "expected 2 inputs, got 1"),
     ],
