@@ -40,9 +40,10 @@ data_of = attrgetter("data")
 
 
 # An op's method, written out per op: its forward rule as code (``(a * b)``: the rule run on
-# SOURCE names), the table's domain check if the op has one, then the node. Most of a
-# network's nodes are made here, so it is one frame that calls nothing for +, - and *
-# (measured: graph building ~20% faster than calling the rule).
+# SOURCE names), the table's domain check if the op has one, then the node (``_RECORD``: the
+# body of ``_node`` for one or two inputs). Most of a network's nodes are made here, so it is
+# one frame that calls nothing for +, - and * (measured: graph building ~20% faster than
+# calling the rule and ``_node``).
 _BINARY = """\
 def {name}(self, other):
     if type(other) is not Value:

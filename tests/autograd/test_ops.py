@@ -7,8 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from autograd import Value
+from autograd import Value, no_grad
 from autograd.backward import COMPILED_OPS, FLOAT_BACKPROP_SOURCE, _float_backprop, local_grads
+from autograd.grad_mode import scope
 from autograd.namespaces import FLOAT, NUMPY, SOURCE, VALUE, Source, as_code
 from autograd.ops import OPS, Op, register
 from autograd.value import apply
@@ -217,6 +218,24 @@ def test_methods_run_the_table_forward(method):
         out = getattr(x, method)()
         assert out.data == op.fwd(FLOAT, a)
         assert out.op == name and out.parents == (x,)
+
+
+def _every_compiled_method(x: Value, y: Value) -> list[Value]:
+    return [getattr(x, d)(y) for d, _, _ in BINARY_DUNDERS] + [
+        getattr(x, m)() for m in UNARY_METHODS
+    ]
+
+
+def test_compiled_methods_record_nothing_under_no_grad_and_tag_scopes():
+    x, y = Value(0.7), Value(1.3)
+    with no_grad():
+        plain = _every_compiled_method(x, y)
+    assert all(v.op == "" and v.parents == () and v.is_leaf for v in plain)
+    with scope("Neuron:n"):
+        tagged = _every_compiled_method(x, y)
+    assert all(v.scope == ("Neuron:n",) and v.parents for v in tagged)
+    assert all(v.scope is None for v in _every_compiled_method(x, y))
+    assert [v.data for v in plain] == [v.data for v in tagged]
 
 
 def test_registering_a_duplicate_name_fails():
