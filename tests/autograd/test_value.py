@@ -163,6 +163,28 @@ def test_detach_is_a_fresh_leaf():
     assert x.grad == 6.0 and y.grad == 2.0
 
 
+def test_label_arg_and_scope_share_a_slot_and_read_back():
+    from autograd.grad_mode import scope
+
+    x = Value(2.0, label="x")
+    assert (x.label, x.scope, x.arg) == ("x", None, None)
+    with scope("Neuron:n"):
+        cube = x**3  # an op with a constant
+        square = x * x  # a scope only
+        w = Value(1.0, label="w")
+    assert (cube.label, cube.scope, cube.arg) == ("", ("Neuron:n",), 3.0)
+    assert (square.label, square.scope, square.arg) == ("", ("Neuron:n",), None)
+    assert (w.label, w.scope, w.arg) == ("w", ("Neuron:n",), None)
+    cube.label, square.label = "cube", "square"
+    assert (cube.label, cube.scope, cube.arg) == ("cube", ("Neuron:n",), 3.0)
+    assert (square.label, square.scope) == ("square", ("Neuron:n",))
+    square.label = ""
+    assert (square.label, square.scope) == ("", ("Neuron:n",))
+    assert repr(cube) == "Value(data=8.0, grad=0.0, op='pow', label='cube')"
+    with pytest.raises(AttributeError):
+        cube.arg = 2.0  # the constant belongs to the op that was recorded
+
+
 def test_sum_builtin_and_nary_helpers():
     from autograd.value import dot, vsum
 
