@@ -62,7 +62,7 @@ _SWAP = """
 _CHECK = """
     err = OPS[{op!r}].check(data, {xs})
     if err is not None:
-        raise named(OPS[{op!r}], err, ({inputs},)) from None"""
+        raise named(OPS[{op!r}], err, ({inputs})) from None"""
 _RECORD = """
     v = new(Value)
     v.data = data
@@ -97,7 +97,7 @@ def _method(name: str, op: Op, reflected: bool = False, doc: str | None = None) 
         swap=_SWAP if reflected else "",
     )
     if op.check is not None:
-        source += _CHECK.format(op=op.name, xs=names, inputs="self, other" if binary else "self")
+        source += _CHECK.format(op=op.name, xs=names, inputs="self, other" if binary else "self,")
     source += _RECORD.format(op=op.name, y="other" if binary else "None")
     method = compile_function(source, name, _SCOPE, f"autograd.value: Value.{name}")
     method.__qualname__, method.__doc__ = f"Value.{name}", doc or op.doc
