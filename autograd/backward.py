@@ -2,7 +2,9 @@
 
 ``backward`` writes straight into ``.grad`` (the hot loop of training); ``gradients`` keeps the
 same chain rule in a dict, so the functional API never touches a caller's ``.grad``. Both take
-their local derivatives from ``local_grads``.
+their local derivatives from the table: ``gradients`` and higher-order backward call each rule
+through ``local_grads``; backward on floats runs a loop compiled from the rules at import
+(``FLOAT_BACKPROP_SOURCE``), which adds bit for bit what calling them would.
 """
 
 from __future__ import annotations
