@@ -10,7 +10,7 @@ through ``local_grads``; backward on floats runs a loop compiled from the rules 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from contextlib import nullcontext
 from typing import Any
 
@@ -37,30 +37,66 @@ def local_grads(node: Value, g: Any, m: Any = FLOAT) -> tuple[Any, ...]:
     return op.vjp(m, g, out, *xs)
 
 
-def gradients(root: Value, seed: Any = 1.0, create_graph: bool = False) -> dict[Value, Any]:
+def chain_rule(
+    order: list[Value], grads: MutableMapping[Value, Any], m: Any = FLOAT
+) -> Iterator[tuple[Value, Any, tuple[Any, ...]]]:
+    """The chain rule, one node at a time, from the last node of ``order`` back to the first.
+
+    ``order`` is a topological order (inputs before the nodes that use them); ``grads`` maps a
+    node to d(root)/d(node) so far, holding the seed for the root. For each node made by an op,
+    in reverse order, the op's rule gives one contribution per input (``local_grads``); the sweep
+    yields ``(node, its grad, contributions)`` and then adds each contribution to its input's
+    entry. When a node's turn comes every node that uses it has had its turn, so its grad is
+    complete. A node no gradient reached (``grads.get(node)`` is None) is passed over.
+
+    ``backward()`` (``grads`` kept in the ``.grad`` fields), the functional ``grad`` family
+    (``grads`` a dict) and ``viz.backward_steps`` all run this one sweep.
+    """
+    for node in reversed(order):
+        if node.is_leaf:
+            continue
+        g = grads.get(node)
+        if g is None:
+            continue
+        contributions = local_grads(node, g, m)
+        yield node, g, contributions
+        for parent, contribution in zip(node.parents, contributions):
+            if contribution is not None:
+                seen = grads.get(parent)
+                grads[parent] = contribution if seen is None else seen + contribution
+
+
+def gradients(
+    root: Value, seed: Any = 1.0, create_graph: bool = False, wrt: Iterable[Value] | None = None
+) -> dict[Value, Any]:
     """d(root)/d(node) for every node ``root`` depends on, without touching any ``.grad``.
 
     With ``create_graph`` the gradients are Values whose own graph can be differentiated again.
+    With ``wrt`` only the nodes on a path from one of those Values to ``root`` are visited.
     """
     m = FLOAT
     if create_graph:
         m = VALUE
         if not isinstance(seed, Value):
             seed = Value(seed)
+    order = topological_order(root) if wrt is None else path_order(root, wrt)
     grads: dict[Value, Any] = {root: seed}
     with enable_grad() if create_graph else nullcontext():
-        for node in reversed(topological_order(root)):
-            if not node.parents:
-                continue
-            g = grads.get(node)
-            if g is None:  # every path to it carried a None gradient
-                continue
-            for parent, contribution in zip(node.parents, local_grads(node, g, m)):
-                if contribution is None:
-                    continue
-                seen = grads.get(parent)
-                grads[parent] = contribution if seen is None else seen + contribution
+        for _ in chain_rule(order, grads, m):
+            pass
     return grads
+
+
+def path_order(root: Value, wrt: Iterable[Value]) -> list[Value]:
+    """The nodes of ``topological_order(root)`` on a path from a ``wrt`` Value to ``root``: the
+    only ones whose gradients can reach those Values (tinygrad's ``_deepwalk``)."""
+    on_path = set(wrt)
+    order = []
+    for node in topological_order(root):
+        if node in on_path or any(p in on_path for p in node.parents):
+            on_path.add(node)
+            order.append(node)
+    return order
 
 
 def backward(root: Value, grad: Any = 1.0, create_graph: bool = False) -> None:
@@ -208,7 +244,8 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> C
     def run(*args: Any) -> tuple[Any, Any]:
         xs, nums, nested = _prepare("value_and_grad", args, argnums)
         out = _scalar_output("value_and_grad", f(*xs))
-        parts = _pick(gradients(out, 1.0, create_graph=nested), xs, nums, nested)
+        wrt = [xs[i] for i in nums]
+        parts = _pick(gradients(out, 1.0, nested, wrt), xs, nums, nested)
         value = out if nested else out.data
         return value, parts[0] if isinstance(argnums, int) else tuple(parts)
 
@@ -229,8 +266,9 @@ def hessian(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable
     def run(*args: Any) -> Any:
         xs, nums, nested = _prepare("hessian", args, argnums)
         out = _scalar_output("hessian", f(*xs))
-        firsts = _pick(gradients(out, 1.0, create_graph=True), xs, nums, nested=True)
-        rows = [_pick(gradients(g, 1.0, create_graph=nested), xs, nums, nested) for g in firsts]
+        wrt = [xs[i] for i in nums]
+        firsts = _pick(gradients(out, 1.0, True, wrt), xs, nums, nested=True)
+        rows = [_pick(gradients(g, 1.0, nested, wrt), xs, nums, nested) for g in firsts]
         return rows[0][0] if isinstance(argnums, int) else rows
 
     return run

@@ -91,6 +91,22 @@ def _pow(x: float, n: float) -> float:
         return -_INF if x < 0 and _is_odd_integer(n) else _INF
 
 
+def _argmax(xs: Any) -> int:
+    """Index of the first nan, else of the first largest item (torch.max(x, dim)'s choice)."""
+    best = 0
+    for i, x in enumerate(xs):
+        if x != x:
+            return i
+        if x > xs[best]:
+            best = i
+    return best
+
+
+def _max(xs: Any) -> float:
+    """The largest item; nan if any item is nan (Python's max would depend on the order)."""
+    return xs[_argmax(xs)]
+
+
 FLOAT = SimpleNamespace(
     name="float",
     exp=_exp,
@@ -103,16 +119,17 @@ FLOAT = SimpleNamespace(
     cos=_trig(math.cos),
     abs=abs,
     sign=lambda x: float((x > 0) - (x < 0)),
-    step=lambda x: 1.0 if x > 0 else 0.0,
     where=lambda cond, a, b: a if cond else b,
     iszero=lambda x: x == 0,
     div=_div,
     pow=_pow,
     sum=sum,  # left to right: the same order as a chain of adds
+    max=_max,
+    argmax=_argmax,
 )
 
 # On Values every function is the Value method of the same name, so each call records a node.
-# Comparisons on Values compare their data, which is what step/where/sign need.
+# Comparisons on Values compare their data, which is what where/sign need.
 VALUE = SimpleNamespace(
     name="value",
     exp=lambda x: x.exp(),
@@ -125,13 +142,20 @@ VALUE = SimpleNamespace(
     cos=lambda x: x.cos(),
     abs=abs,
     sign=lambda x: float((x > 0) - (x < 0)),
-    step=FLOAT.step,
     where=FLOAT.where,
     iszero=lambda x: float(x) == 0.0,
     div=lambda a, b: a / b,
     pow=lambda x, n: x**n,
     sum=sum,
+    max=lambda xs: _value().vmax(xs),
+    argmax=lambda xs: _argmax([x.data for x in xs]),
 )
+
+
+def _value() -> Any:
+    from . import value  # value.py imports this module: look it up when a rule first runs
+
+    return value
 
 
 class Source:
@@ -189,7 +213,6 @@ SOURCE = SimpleNamespace(
     **{name: _calls(name) for name, f in vars(FLOAT).items() if callable(f)},
 )
 SOURCE.name = "source"
-SOURCE.step = lambda x: Source(f"(1.0 if {_text(x)} > 0 else 0.0)")
 SOURCE.where = lambda c, a, b: Source(f"({_text(a)} if {_text(c)} else {_text(b)})")
 SOURCE.iszero = lambda x: Source(f"({_text(x)} == 0)")
 
@@ -259,13 +282,14 @@ def _numpy_namespace() -> SimpleNamespace:
         sin=np.sin,
         cos=np.cos,
         abs=np.abs,
-        sign=np.sign,
-        step=lambda x: (np.asarray(x) > 0).astype(float),
+        sign=lambda x: np.nan_to_num(np.sign(x), nan=0.0),  # sign(nan) = 0, as in PyTorch
         where=np.where,
         iszero=lambda x: np.asarray(x) == 0,
         div=div,
         pow=power,
         sum=lambda xs: np.sum(xs, axis=0),
+        max=lambda xs: np.max(np.stack(np.broadcast_arrays(*xs)), axis=0),  # nan propagates
+        argmax=lambda xs: np.argmax(np.stack(np.broadcast_arrays(*xs)), axis=0),  # first nan/max
     )
 
 

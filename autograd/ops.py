@@ -113,6 +113,13 @@ def _dot_fwd(m: Any, *wx: Any) -> Any:
     return m.sum(list(map(mul, wx[:n], wx[n:])))
 
 
+def _max_vjp(m: Any, g: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
+    # All of g goes to one input, as torch.max(x, dim) and max_pool2d do: the first maximal one,
+    # or the first nan (which is what the output is then).
+    k = m.argmax(xs)
+    return tuple(m.where(k == i, g, 0.0) for i in range(len(xs)))
+
+
 def _dot_vjp(m: Any, g: Any, out: Any, *wx: Any) -> tuple[Any, ...]:
     # map with a bound multiply: a fused neuron has dozens of inputs, and this runs per input.
     n = len(wx) // 2
@@ -268,9 +275,11 @@ RELU = register(
         "relu",
         "ReLU",
         1,
-        fwd=lambda m, x: m.where(x > 0, x, 0.0),
-        vjp=lambda m, g, out, x: (g * m.step(x),),
-        doc="max(x, 0);  d/dx = 1 if x > 0 else 0",
+        # PyTorch's arithmetic: x < 0 gives 0, anything else (nan, -0.0) passes through; the
+        # gradient is cut only where x <= 0, so a nan input gets the gradient (torch: 1).
+        fwd=lambda m, x: m.where(x < 0, 0.0, x),
+        vjp=lambda m, g, out, x: (m.where(x <= 0, 0.0, g),),
+        doc="max(x, 0);  d/dx = 0 if x <= 0 else 1 (nan passes through, as in PyTorch)",
         examples=((0.5,), (-1.3,)),
     )
 )
@@ -350,5 +359,16 @@ DOT = register(
         vjp=_dot_vjp,
         doc="w1 x1 + ... + wn xn in one node, inputs (w1..wn, x1..xn);  d/dwi = xi, d/dxi = wi",
         examples=((1.5, -2.0, 0.25, 0.5), (0.3, 0.7, -1.1, 2.0, 0.4, -0.6)),
+    )
+)
+MAX = register(
+    Op(
+        "max",
+        "max",
+        None,
+        fwd=lambda m, *xs: m.max(xs),
+        vjp=_max_vjp,
+        doc="max(x1, ..., xn);  d/dxi = 1 for the first largest xi (the first nan, if any), else 0",
+        examples=((1.5, -2.0, 0.25), (0.3, 0.7), (-1.0, -0.5, -3.0, 2.0)),
     )
 )

@@ -35,7 +35,6 @@ number, ...) are raised when they reach the output. A tape is not thread-safe.
 
 from __future__ import annotations
 
-import gc
 import itertools
 import math
 import numbers
@@ -43,6 +42,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .backward import gradients
+from .gc_pause import gc_paused
 from .grad_mode import current_scope, enable_grad, enter_scope, exit_scope
 from .graph import topological_order
 from .namespaces import NUMPY
@@ -559,13 +559,8 @@ class _Program:
         self.has_aux = has_aux
         # Tracing allocates a node per op, and compiling a few objects per node, none of them in
         # cycles: the cyclic GC would only scan them (and everything else alive) again and again.
-        paused = gc.isenabled()
-        gc.disable()
-        try:
+        with gc_paused():
             self._build(fn, keys, datas, has_aux)
-        finally:
-            if paused:
-                gc.enable()
 
     def _build(
         self, fn: Callable[..., Any], keys: list[Any], datas: list[Any], has_aux: bool

@@ -18,6 +18,7 @@ from .ops import (
     EXP,
     LEAKY_RELU,
     LOG,
+    MAX,
     MUL,
     NEG,
     OPS,
@@ -427,6 +428,15 @@ def vsum(values: Iterable[Any]) -> Value:
     return apply(SUM, values) if values else _leaf(0.0)
 
 
+def vmax(values: Iterable[Any]) -> Value:
+    """max(x1, ..., xn) as one node: the gradient goes to the first largest input (the first
+    nan, if any), as with ``torch.max(x, dim)``."""
+    values = list(values)
+    if not values:
+        raise ValueError("vmax: needs at least one input")
+    return apply(MAX, values)
+
+
 def dot(ws: Sequence[Any], xs: Sequence[Any]) -> Value:
     """w1 x1 + ... + wn xn as one node."""
     if len(ws) != len(xs):
@@ -438,4 +448,4 @@ def dot(ws: Sequence[Any], xs: Sequence[Any]) -> Value:
     return _apply(DOT, parents)
 
 
-__all__ = ["Value", "apply", "dot", "vsum"]
+__all__ = ["Value", "apply", "dot", "vmax", "vsum"]

@@ -9,19 +9,17 @@ so build parts and assign them; a list mutated in place afterwards is not rename
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import math
 import numbers
 import os
-import stat
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from autograd import Value
+from autograd.files import write_atomic
 from autograd.grad_mode import enter_scope, exit_scope
 
 FORMAT = "scalar-autograd"
@@ -188,7 +186,7 @@ class Module:
             "config": self.config(),
             "state": state,
         }
-        _write_atomic(Path(path), json.dumps(doc, indent=1, allow_nan=False) + "\n")
+        write_atomic(path, json.dumps(doc, indent=1, allow_nan=False) + "\n", "save")
 
     @_HybridMethod
     def load(self_or_cls: Any, path: str | os.PathLike[str]) -> Any:  # noqa: N805
@@ -283,32 +281,6 @@ def _kwargs(config: Any) -> str:
     if not isinstance(config, dict):
         return repr(config)
     return ", ".join(f"{k}={v!r}" for k, v in config.items())
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file next to ``path``, flush it to disk, rename it over."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, _file_mode(path))  # mkstemp makes it private (0600)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _file_mode(path: Path) -> int:
-    """The mode the file has, or the one a plain ``open(path, "w")`` would give it."""
-    try:
-        return stat.S_IMODE(path.stat().st_mode)
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
 
 
 def _reject_constant(name: str) -> None:

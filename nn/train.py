@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import numbers
 import sys
 import time
@@ -14,6 +13,7 @@ import numpy as np
 from tqdm import tqdm
 
 from autograd import Value, no_grad
+from autograd.gc_pause import gc_paused
 from autograd.tape import Tape
 
 from . import data
@@ -23,6 +23,21 @@ from .optim import SGD, Optimizer
 Loss = Callable[[Any, Any], Value]
 Metric = Callable[[Sequence[Any], Sequence[Any]], float]
 Callback = Callable[[int, "History"], "bool | None"]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The model at one point of a ``fit(record=k)``: floats only, no graph.
+
+    ``epoch`` 0 is before training, ``k`` after k epochs. ``parameters`` are the values of
+    ``model.parameters()``, in that order; ``loss`` and ``metrics`` are measured on the
+    training set with exactly those parameters (not the running means of ``History.loss``).
+    """
+
+    epoch: int
+    parameters: tuple[float, ...]
+    loss: float
+    metrics: dict[str, float]
 
 
 @dataclass
@@ -38,6 +53,7 @@ class History:
     val_metrics: dict[str, list[float]] = field(default_factory=dict)
     seconds: list[float] = field(default_factory=list)  # wall time of each epoch
     stopped_early: bool = False  # a callback asked to stop
+    snapshots: list[Snapshot] = field(default_factory=list)  # fit(record=k): every k epochs
 
     @property
     def epochs(self) -> int:
@@ -144,6 +160,7 @@ def fit(
     seed: int | None = 0,
     pause_gc: bool = True,
     compile: bool = False,
+    record: int | None = None,
 ) -> History:
     """Train ``model`` on (X, y) for ``epochs`` passes; returns the per-epoch History.
 
@@ -158,17 +175,25 @@ def fit(
     ``pause_gc`` turns the cyclic GC off during each step: our graphs hold no cycles, so only
     the collector's scans are saved, never memory. ``compile=True`` traces each batch shape once
     and replays forward and backward with numpy (``autograd.tape``; same numbers to ~1e-12).
+    ``record=k`` keeps a :class:`Snapshot` in ``history.snapshots`` before training, every
+    ``k`` epochs and after the last epoch (for ``viz.training_html``); None keeps none.
     """
     if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 0:
         raise ValueError(f"fit: epochs must be an int >= 0, got {epochs!r}")
     if len(X) != len(y) or not len(X):
         raise ValueError(f"fit: X has {len(X)} rows and y has {len(y)}; need the same number, > 0")
+    if record is not None and (
+        isinstance(record, bool) or not isinstance(record, int) or record < 1
+    ):
+        raise ValueError(f"fit: record must be None or an int >= 1, got {record!r}")
     optimizer = optimizer or SGD(model.parameters(), lr=0.1)
     named = _metrics(metrics, predict(model, X[:1])[0], y)
     step = tape_step(model, loss) if compile else eager_step
     history = History(metrics={name: [] for name, _ in named})
     if validation_data is not None:
         history.val_metrics = {name: [] for name, _ in named}
+    if record is not None:
+        history.snapshots.append(snapshot(model, loss, named, X, y, 0))
     quiet = not progress or not sys.stdout.isatty()
     rng = np.random.default_rng(seed)
     bar = tqdm(range(epochs), desc="fit", unit="epoch", file=sys.stdout, disable=quiet)
@@ -176,7 +201,7 @@ def fit(
         start, total, preds, targets = time.perf_counter(), 0.0, [], []
         for xb, yb in data.batches(X, y, batch_size, seed=rng):
             optimizer.zero_grad()
-            with _GCPaused(pause_gc):
+            with gc_paused(pause_gc):
                 value, out = step(model, loss, xb, yb)
             optimizer.step()
             total += value * len(xb)
@@ -190,11 +215,40 @@ def fit(
         history.seconds.append(time.perf_counter() - start)
         shown = {"loss": history.loss[-1], **{k: v[-1] for k, v in history.metrics.items()}}
         bar.set_postfix({k: f"{v:.4g}" for k, v in shown.items()}, refresh=False)
-        if any([cb(epoch, history) for cb in callbacks or ()]):  # a list: every callback runs
+        stop = any([cb(epoch, history) for cb in callbacks or ()])  # a list: every callback runs
+        last = stop or epoch == epochs - 1
+        if record is not None and ((epoch + 1) % record == 0 or last):
+            history.snapshots.append(snapshot(model, loss, named, X, y, epoch + 1))
+        if stop:
             history.stopped_early = True
             break
     bar.close()
     return history
+
+
+def snapshot(
+    model: Any,
+    loss: Loss,
+    named: list[tuple[str, Metric]],
+    X: Sequence[Any],  # noqa: N803
+    y: Sequence[Any],
+    epoch: int,
+) -> Snapshot:
+    """The model's parameters now, with the loss and metrics they give on (X, y)."""
+    preds = _predict_fast(model, X)
+    with no_grad():
+        value = float(loss(preds, list(y)))
+    metrics = {name: float(metric(preds, y)) for name, metric in named}
+    params = tuple(float(p.data) for p in model.parameters())
+    return Snapshot(epoch, params, value, metrics)
+
+
+def _predict_fast(model: Any, X: Sequence[Any]) -> list[Any]:  # noqa: N803
+    """``predict(model, X)``, in one numpy pass where the model offers one (an MLP)."""
+    if hasattr(model, "predict_numpy"):
+        out = np.asarray(model.predict_numpy(np.asarray(X, dtype=float)), dtype=float)
+        return out[:, 0].tolist() if out.shape[1] == 1 else out.tolist()
+    return predict(model, X)
 
 
 def _metrics(
@@ -223,20 +277,3 @@ def _validate(
         history.val_loss.append(float(loss(preds, yv)))
     for name, metric in named:
         history.val_metrics[name].append(metric(_floats(preds), yv))
-
-
-class _GCPaused:
-    """Turn the cyclic GC off inside (when asked and when it was on); always restore it."""
-
-    __slots__ = ("active",)
-
-    def __init__(self, active: bool) -> None:
-        self.active = active and gc.isenabled()
-
-    def __enter__(self) -> None:
-        if self.active:
-            gc.disable()
-
-    def __exit__(self, *exc: object) -> None:
-        if self.active:
-            gc.enable()

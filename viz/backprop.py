@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import TextIO
 
 from autograd.backward import local_grads
+from autograd.files import write_atomic
 from autograd.graph import topological_order
 from autograd.ops import OPS
 from autograd.value import Value
 
 from .dot import PageText, clean_text, draw_dot, fmt
-from .render import svg_from_source, write_atomic
+from .render import svg_from_source
 
 
 @dataclass(frozen=True)
@@ -246,7 +247,7 @@ def backprop_html(
         r"\{\{(TITLE|DATA|SVG)\}\}", lambda m: parts[m[1]], _PAGE.read_text(encoding="utf-8")
     )
     path = Path(path)
-    write_atomic(path, page.encode("utf-8"))
+    write_atomic(path, page, "backprop_html")
     return os.fspath(path)
 
 

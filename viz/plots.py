@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from autograd import Value, no_grad
-
-from .render import write_atomic
+from autograd.files import write_atomic
 
 # Two-class and many-class colours that stay apart for colour-blind readers (Okabe-Ito).
 CLASS_COLOURS = (
@@ -47,7 +46,7 @@ def _save(fig: Any, path: str | os.PathLike[str]) -> str:
         )
     finally:
         _pyplot().close(fig)
-    write_atomic(path, buf.getvalue())
+    write_atomic(path, buf.getvalue(), "plot")
     return os.fspath(path)
 
 

@@ -7,12 +7,13 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
 
 import graphviz
+
+from autograd.files import write_atomic
 
 from .dot import FONT, draw_dot
 
@@ -91,21 +92,6 @@ def _system_pdf(source: str) -> bytes:
     ).stdout
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path``, then rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        # mkstemp makes owner-only files; pictures are for sharing, so keep an old file's mode.
-        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
 def render(
     root_or_digraph: Any, path: str | os.PathLike[str], *, dpi: float = DPI, **draw_kwargs: Any
 ) -> str:
@@ -134,5 +120,5 @@ def render(
     else:
         svg = svg_from_source(source)
         data = svg.encode("utf-8") if ext == ".svg" else png_from_svg(svg, dpi)
-    write_atomic(path, data)
+    write_atomic(path, data, "render")
     return os.fspath(path)

@@ -78,7 +78,14 @@ def _safe(name: str, xs: list[float], arg: Any, out: float) -> bool:
         return False
     if name == "pow_value" and (xs[0] < 0.1 or abs(xs[1]) > 4):
         return False
+    if name == "max" and len(xs) > 1 and _gap_at_top(xs) < 1e-2:
+        return False  # a near tie: a small step would move the gradient to another input
     return not (name == "exp" and xs[0] > 5)
+
+
+def _gap_at_top(xs: list[float]) -> float:
+    top = sorted(xs, reverse=True)
+    return top[0] - top[1]
 
 
 def random_program(
@@ -95,7 +102,7 @@ def random_program(
         name = rng.choice(names)
         op = OPS[name]
         if op.arity is None:
-            k = rng.randint(2, 4) if name == "sum" else 2 * rng.randint(1, 3)
+            k = 2 * rng.randint(1, 3) if name == "dot" else rng.randint(2, 4)
         else:
             k = op.arity
         # Prefer recent values, so the graph grows deep as well as wide.
@@ -147,4 +154,5 @@ TORCH = {
     "abs": lambda t, x: t.abs(x),
     "sum": lambda t, *xs: t.stack(list(xs)).sum(),
     "dot": _torch_dot,
+    "max": lambda t, *xs: t.max(t.stack(list(xs)), 0)[0],  # the (value, index) form: one winner
 }

@@ -144,7 +144,7 @@ def test_every_op_with_one_or_two_inputs_is_compiled():
 def test_rules_written_as_source():
     mul = OPS["mul"].vjp(SOURCE, Source("g"), Source("out"), Source("a"), Source("b"))
     assert [c.text for c in mul] == ["(g * b)", "(g * a)"]
-    assert OPS["relu"].fwd(SOURCE, Source("a")).text == "(a if (a > 0) else 0.0)"
+    assert OPS["relu"].fwd(SOURCE, Source("a")).text == "(0.0 if (a < 0) else a)"
     with pytest.raises(TypeError, match="m.where"):
         bool(Source("a") > 0)  # a rule that branches with Python `if` cannot be compiled
     branchy = lambda m, x: x if x > 0 else -x  # noqa: E731

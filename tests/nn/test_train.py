@@ -228,3 +228,27 @@ def test_predict_and_accuracy():
 def test_bad_arguments(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_record_keeps_snapshots_of_floats_at_the_start_every_k_epochs_and_at_the_end():
+    X, y = datasets.moons(40, seed=0)
+    model = MLP(2, [6, 1], seed=0)
+    start = [p.data for p in model.parameters()]
+    history = fit(model, X, y, loss=mse, epochs=7, record=3, progress=False)
+    assert [s.epoch for s in history.snapshots] == [0, 3, 6, 7]
+    first, last = history.snapshots[0], history.snapshots[-1]
+    assert list(first.parameters) == start
+    assert list(last.parameters) == [p.data for p in model.parameters()]
+    assert all(type(x) is float for s in history.snapshots for x in s.parameters)
+    # The loss and metrics are measured with the snapshot's own parameters.
+    assert last.loss == pytest.approx(float(mse(predict(model, X), y)), rel=1e-12)
+    assert last.metrics["accuracy"] == accuracy(predict(model, X), y)
+    assert first.loss != last.loss
+    assert fit(model, X, y, epochs=2, progress=False).snapshots == []
+
+
+def test_record_must_be_a_positive_int():
+    X, y = datasets.xor()
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="record must be None or an int >= 1"):
+            fit(MLP(3, [1]), X, y, epochs=1, record=bad, progress=False)

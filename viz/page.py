@@ -1,0 +1,51 @@
+"""A self-contained HTML page that shows inline in a notebook and can be written to a file.
+
+Every page the library makes (``backprop_html``, ``training_html``) returns one of these: in
+Jupyter it is the cell's value and shows as a sandboxed iframe holding the whole page (its
+scripts run, nothing reaches the notebook); ``.save(path)`` writes it atomically; when the page
+was asked for with a path it has already been written there, and ``os.fspath(page)`` is it.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+
+from autograd.files import write_atomic
+
+
+class HtmlPage:
+    """One self-contained page: ``.html`` (the text), ``.path`` (where it was written, or None)."""
+
+    def __init__(self, page: str, title: str = "", height: int = 760) -> None:
+        self.html = page
+        self.title = title
+        self.height = int(height)
+        self.path: str | None = None
+
+    def save(self, path: str | os.PathLike[str], who: str = "save") -> HtmlPage:
+        """Write the page to ``path`` (atomically, a regular file only); return the page."""
+        self.path = write_atomic(path, self.html, who)
+        return self
+
+    def _repr_html_(self) -> str:
+        # srcdoc keeps the page whole (no file, no server); the sandbox lets its script run but
+        # gives it no access to the notebook around it.
+        return (
+            f'<iframe srcdoc="{html.escape(self.html, quote=True)}" '
+            f'title="{html.escape(self.title, quote=True)}" sandbox="allow-scripts" '
+            f'style="width: 100%; height: {self.height}px; border: 1px solid #e2e8f0; '
+            'border-radius: 8px;"></iframe>'
+        )
+
+    def __fspath__(self) -> str:
+        if self.path is None:
+            raise TypeError(f"{self!r} was not written to a file; call .save(path) first")
+        return self.path
+
+    def __str__(self) -> str:
+        return self.path if self.path is not None else repr(self)
+
+    def __repr__(self) -> str:
+        where = f" at {self.path!r}" if self.path else " (not saved)"
+        return f"<HtmlPage {self.title!r}{where}, {len(self.html):,} characters>"
