@@ -372,3 +372,14 @@ MAX = register(
         examples=((1.5, -2.0, 0.25), (0.3, 0.7), (-1.0, -0.5, -3.0, 2.0)),
     )
 )
+STOP_GRADIENT = register(
+    Op(
+        "stop_gradient",
+        "stop∇",
+        1,
+        fwd=lambda m, x: x,
+        vjp=lambda m, g, out, x: (None,),
+        doc="x, with no gradient flowing back;  d/dx = 0 (JAX's stop_gradient)",
+        examples=((1.5,), (-0.4,)),
+    )
+)

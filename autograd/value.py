@@ -29,6 +29,7 @@ from .ops import (
     SIN,
     SOFTPLUS,
     SQRT,
+    STOP_GRADIENT,
     SUB,
     SUM,
     TANH,
@@ -247,6 +248,13 @@ class Value:
     def detach(self) -> Value:
         """The same number as a new leaf with no history."""
         return Value(self.data, self.label)
+
+    stop_gradient = _method(
+        "stop_gradient",
+        STOP_GRADIENT,
+        doc="The same number as a node of the graph that passes no gradient back (unlike "
+        "``detach()``, a traced tape recomputes it on every replay).",
+    )
 
     @property
     def parents(self) -> tuple[Value, ...]:

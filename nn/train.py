@@ -14,7 +14,6 @@ from tqdm import tqdm
 
 from autograd import Value, no_grad
 from autograd.gc_pause import gc_paused
-from autograd.tape import Tape
 
 from . import data
 from .losses import mse
@@ -115,34 +114,35 @@ def accuracy(pred: Sequence[Any], target: Sequence[Any], threshold: float | None
 METRICS: dict[str, Metric] = {"accuracy": accuracy}
 
 
+class EagerTrainer:
+    """Training steps on the eager engine: a graph of Values per batch, ``backward()``, then
+    the optimizer on the Values. ``fit`` drives a trainer; ``fit(compile=True)`` drives a
+    :class:`nn.compiled.CompiledTrainer` instead, which keeps the same two methods."""
+
+    def __init__(self, model: Any, loss: Loss, optimizer: Optimizer, pause_gc: bool = True):
+        self.model, self.loss, self.optimizer, self.pause_gc = model, loss, optimizer, pause_gc
+
+    def step(self, xs: Sequence[Any], ys: Sequence[Any]) -> tuple[float, list[Any]]:
+        """One update from one batch; returns the batch's loss (before the update) and the
+        predictions as floats."""
+        self.optimizer.zero_grad()
+        with gc_paused(self.pause_gc):
+            value, preds = eager_step(self.model, self.loss, xs, ys)
+        self.optimizer.step()
+        return value, preds
+
+    def sync(self) -> None:
+        """Make the model's Values current (they always are here)."""
+
+
 def eager_step(
     model: Callable[[Any], Any], loss: Loss, xs: Sequence[Any], ys: Sequence[Any]
 ) -> tuple[float, list[Any]]:
-    """Forward, loss and backward on one batch; returns the loss and the predictions as floats.
-    This is the part a traced tape (``compile=True``) would replace."""
+    """Forward, loss and backward on one batch; returns the loss and the predictions as floats."""
     preds = [model(x) for x in xs]
     total = loss(preds, ys)
     total.backward()
     return total.data, _floats(preds)
-
-
-def tape_step(model: Callable[[Any], Any], loss: Loss) -> Callable[..., tuple[float, list[Any]]]:
-    """``eager_step`` on a tape (``fit(compile=True)``): the batch's forward pass and loss are
-    traced once per batch shape, with the batch and its targets as the tape's inputs, and every
-    step replays forward and backward with numpy. The loss must not branch on the data."""
-
-    def forward(xs: Any, ys: Any) -> tuple[Value, list[Any]]:
-        preds = [model(x) for x in xs]
-        return loss(preds, ys), preds
-
-    tape = Tape(forward, has_aux=True)
-
-    def step(_model: Any, _loss: Loss, xs: Sequence[Any], ys: Sequence[Any]) -> tuple[float, Any]:
-        value, preds = tape(xs, ys)
-        tape.backward()
-        return value, preds
-
-    return step
 
 
 def fit(
@@ -188,7 +188,12 @@ def fit(
         raise ValueError(f"fit: record must be None or an int >= 1, got {record!r}")
     optimizer = optimizer or SGD(model.parameters(), lr=0.1)
     named = _metrics(metrics, predict(model, X[:1])[0], y)
-    step = tape_step(model, loss) if compile else eager_step
+    if compile:
+        from .compiled import CompiledTrainer
+
+        trainer: Any = CompiledTrainer(model, loss, optimizer, pause_gc)
+    else:
+        trainer = EagerTrainer(model, loss, optimizer, pause_gc)
     history = History(metrics={name: [] for name, _ in named})
     if validation_data is not None:
         history.val_metrics = {name: [] for name, _ in named}
@@ -200,13 +205,11 @@ def fit(
     for epoch in bar:
         start, total, preds, targets = time.perf_counter(), 0.0, [], []
         for xb, yb in data.batches(X, y, batch_size, seed=rng):
-            optimizer.zero_grad()
-            with gc_paused(pause_gc):
-                value, out = step(model, loss, xb, yb)
-            optimizer.step()
+            value, out = trainer.step(xb, yb)
             total += value * len(xb)
             preds += out
             targets += yb
+        trainer.sync()  # validation, callbacks and snapshots see the model as it is now
         history.loss.append(total / len(X))
         for name, metric in named:
             history.metrics[name].append(metric(preds, targets))

@@ -89,13 +89,16 @@ def _gap_at_top(xs: list[float]) -> float:
 
 
 def random_program(
-    rng: random.Random, n_inputs: int = 3, n_ops: int = 12
+    rng: random.Random, n_inputs: int = 3, n_ops: int = 12, stop_gradient: bool = False
 ) -> tuple[Program, list[float]]:
-    """A random DAG over ``n_inputs`` inputs drawn in [-2, 2], with inputs to run it at."""
+    """A random DAG over ``n_inputs`` inputs drawn in [-2, 2], with inputs to run it at.
+
+    ``stop_gradient`` ops are left out unless asked for: central differences see through them.
+    """
     inputs = [rng.uniform(-2.0, 2.0) for _ in range(n_inputs)]
     vals = list(inputs)
     body: list[Instruction] = []
-    names = list(OPS)
+    names = [name for name in OPS if stop_gradient or name != "stop_gradient"]
     attempts = 0
     while len(body) < n_ops and attempts < n_ops * 50:
         attempts += 1
@@ -154,5 +157,6 @@ TORCH = {
     "abs": lambda t, x: t.abs(x),
     "sum": lambda t, *xs: t.stack(list(xs)).sum(),
     "dot": _torch_dot,
+    "stop_gradient": lambda t, x: x.detach(),
     "max": lambda t, *xs: t.max(t.stack(list(xs)), 0)[0],  # the (value, index) form: one winner
 }
