@@ -80,7 +80,7 @@ def _nonzero_divisor(out: float, a: float, b: float) -> ZeroDivisionError | None
 def _pow_domain(out: float, x: float, n: float) -> ArithmeticError | ValueError | None:
     if x == 0 and n < 0:
         return ZeroDivisionError(f"0.0 cannot be raised to a negative power, got {x!r} ** {n!r}")
-    if x < 0 and not float(n).is_integer():
+    if x < 0 and math.isfinite(n) and not float(n).is_integer():  # (-8) ** inf is IEEE's
         return ValueError(
             f"negative base with a non-integer exponent has no real result, got {x!r} ** {n!r}"
         )
