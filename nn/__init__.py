@@ -1,7 +1,8 @@
 """Neural networks built from Values: modules, losses, optimizers, datasets, a training loop."""
 
 from . import data as datasets
-from .layers import MLP, Layer, Neuron
+from .conv import AvgPool2d, Conv2d, Flatten, MaxPool2d
+from .layers import MLP, Layer, Neuron, Sequential
 from .losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -20,6 +21,11 @@ __all__ = [
     "Neuron",
     "Layer",
     "MLP",
+    "Sequential",
+    "Conv2d",
+    "MaxPool2d",
+    "AvgPool2d",
+    "Flatten",
     "Optimizer",
     "SGD",
     "Adam",
