@@ -169,7 +169,7 @@ def _draw(frames: Frames, picks: list[int], size: tuple[float, float], dpi: int)
                 color="#111827",
                 lw=2.0,
                 zorder=2,
-            )[0]  # fmt: skip
+            )[0]
             for p in frames.boundaries[s]
         ]
         wrong = np.zeros(len(frames.X), bool)
@@ -182,8 +182,11 @@ def _draw(frames: Frames, picks: list[int], size: tuple[float, float], dpi: int)
             text += f"   accuracy {snap.metrics['accuracy']:.0%}"
         title.set_text(text)
         fig.canvas.draw()
-        out.append(Image.frombuffer("RGBA", fig.canvas.get_width_height(),
-                                    fig.canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB"))  # fmt: skip
+        out.append(
+            Image.frombuffer(
+                "RGBA", fig.canvas.get_width_height(), fig.canvas.buffer_rgba(), "raw", "RGBA", 0, 1
+            ).convert("RGB")
+        )
     return out
 
 
@@ -203,9 +206,14 @@ def _gif(images: list[Any], fps: float, hold: float) -> bytes:
     durations = [step] * (len(frames) - 1) + [max(step, int(hold * 1000))]
     buf = io.BytesIO()
     frames[0].save(
-        buf, format="gif", save_all=True, append_images=frames[1:], duration=durations, loop=0,
+        buf,
+        format="gif",
+        save_all=True,
+        append_images=frames[1:],
+        duration=durations,
+        loop=0,
         optimize=True,
-    )  # fmt: skip
+    )
     return buf.getvalue()
 
 
@@ -216,9 +224,30 @@ def _mp4(images: list[Any], fps: float, hold: float) -> bytes:
     extra = max(0, int(round(hold * fps)) - 1)
     with tempfile.TemporaryDirectory(prefix="viz-mp4-") as folder:
         target = os.path.join(folder, "out.mp4")
-        command = ["ffmpeg", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24",
-                   "-s", f"{w2}x{h2}", "-r", f"{fps}", "-i", "-", "-an", "-vcodec", "libx264",
-                   "-pix_fmt", "yuv420p", "-movflags", "+faststart", target]  # fmt: skip
+        command = [
+            "ffmpeg",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-s",
+            f"{w2}x{h2}",
+            "-r",
+            f"{fps}",
+            "-i",
+            "-",
+            "-an",
+            "-vcodec",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-movflags",
+            "+faststart",
+            target,
+        ]
         raw = b"".join(im.crop((0, 0, w2, h2)).tobytes() for im in images + [images[-1]] * extra)
         done = subprocess.run(command, input=raw, capture_output=True, timeout=600)
         if done.returncode != 0:
