@@ -162,7 +162,8 @@ def plane_svg(frames: Frames) -> str:
     )
     scale = side / 1000
     return (
-        f'<svg id="plane" viewBox="0 0 {_f(left + side + 10)} {_f(top + side + 46)}" '
+        f'<svg id="plane" class="{reading.kind}" '
+        f'viewBox="0 0 {_f(left + side + 10)} {_f(top + side + 46)}" '
         f'width="{_f(left + side + 10)}" height="{_f(top + side + 46)}" role="img" '
         'aria-label="the output over the input plane">'
         f'<image id="plane-image" x="{_f(left)}" y="{_f(top)}" width="{_f(side)}" '
@@ -193,7 +194,7 @@ def _panel(
 ) -> tuple[str, list[list[float]]]:
     """One small chart: the values against the epochs, log scale when the values span more
     than two decades; returns the SVG and where the marker sits at each snapshot."""
-    height, top, bottom, left = 180.0, 26.0, 30.0, 46.0
+    height, top, bottom, left = 192.0, 26.0, 38.0, 46.0
     v = np.array(values, dtype=float)
     finite = v[np.isfinite(v)]
     log = bool(finite.size and (finite > 0).all() and finite.max() / finite.min() > 100)
@@ -248,7 +249,7 @@ def _panel(
             f'text-anchor="middle">{_tick_text(t)}</text>'
         )
     parts.append(
-        f'<text class="axis" x="{_f(x0 + left + inner_w / 2)}" y="{_f(height - 1)}" '
+        f'<text class="axis" x="{_f(x0 + left + inner_w / 2)}" y="{_f(height - 6)}" '
         'text-anchor="middle">epoch</text>'
     )
     parts.append(f'<polyline class="curve" points="{line}"/>')
@@ -276,7 +277,7 @@ def curves_svg(frames: Frames, data: dict) -> str:
         marks.append(where)
     data["marks"] = [[m[s] for m in marks] for s in range(len(snaps))]
     return (
-        '<svg id="curves" viewBox="0 0 520 180" width="520" height="180" role="img" '
+        '<svg id="curves" viewBox="0 0 520 192" width="520" height="192" role="img" '
         f'aria-label="loss and accuracy">{"".join(svg)}</svg>'
     )
 
