@@ -25,81 +25,54 @@ from viz.training_data import (
 from viz.training_svg import nice_ticks
 
 
+def _regression_set():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (40, 2)).tolist()  # noqa: N806
+    return X, [math.sin(2 * a) + b * b for a, b in X]
+
+
+# name -> (data, model, loss, optimizer, learning rate, fit's other arguments)
+CASES = {
+    "moons": (  # two classes, labels ±1, linear output, hinge loss
+        lambda: datasets.moons(40, noise=0.1, seed=3, signed=True),
+        lambda: MLP(2, [6, 6, 1], activation="relu", seed=3),
+        *(hinge, SGD, 0.3, {}),
+    ),
+    "spirals": (  # three classes, argmax
+        lambda: datasets.spirals(45, classes=3, seed=1),
+        lambda: MLP(2, [8, 8, 3], activation="tanh", seed=1),
+        *(cross_entropy, Adam, 0.05, {"batch_size": 15}),
+    ),
+    "sigmoid": (  # two classes, labels 0/1, probabilities
+        lambda: datasets.circles(40, noise=0.05, seed=2),
+        lambda: MLP(2, [6, 1], activation="tanh", output_activation="sigmoid", seed=2),
+        *(mse, SGD, 0.5, {}),
+    ),
+    "regression": (  # one output, real targets
+        _regression_set,
+        lambda: MLP(2, [8, 1], activation="tanh", seed=0),
+        *(mse, SGD, 0.1, {}),
+    ),
+    "wide": (  # five inputs: no plane
+        lambda: datasets.blobs(40, centers=2, dim=5, seed=4),
+        lambda: MLP(5, [4, 1], activation="relu", output_activation="sigmoid", seed=4),
+        *(mse, SGD, 0.5, {}),
+    ),
+}
+
+
 @functools.cache
 def trained(kind: str = "moons", epochs: int = 12, record: int = 1):
-    """A small network trained with snapshots: (model, history, X, y). Cached: nothing here
-    changes the model, and tests that check that build their own."""
-    if kind == "moons":  # two classes, labels ±1, linear output, hinge loss
-        X, y = datasets.moons(40, noise=0.1, seed=3, signed=True)  # noqa: N806
-        model = MLP(2, [6, 6, 1], activation="relu", seed=3)
-        h = fit(
-            model,
-            X,
-            y,
-            loss=hinge,
-            optimizer=SGD(model, lr=0.3),
-            epochs=epochs,
-            record=record,
-            progress=False,
-        )
-    elif kind == "spirals":  # three classes, argmax
-        X, y = datasets.spirals(45, classes=3, seed=1)  # noqa: N806
-        model = MLP(2, [8, 8, 3], activation="tanh", seed=1)
-        h = fit(
-            model,
-            X,
-            y,
-            loss=cross_entropy,
-            optimizer=Adam(model, lr=0.05),
-            epochs=epochs,
-            batch_size=15,
-            record=record,
-            progress=False,
-        )
-    elif kind == "sigmoid":  # two classes, labels 0/1, probabilities
-        X, y = datasets.circles(40, noise=0.05, seed=2)  # noqa: N806
-        model = MLP(2, [6, 1], activation="tanh", output_activation="sigmoid", seed=2)
-        h = fit(
-            model,
-            X,
-            y,
-            loss=mse,
-            optimizer=SGD(model, lr=0.5),
-            epochs=epochs,
-            record=record,
-            progress=False,
-        )
-    elif kind == "regression":  # one output, real targets
-        rng = np.random.default_rng(0)
-        X = rng.uniform(-1, 1, (40, 2)).tolist()  # noqa: N806
-        y = [math.sin(2 * a) + b * b for a, b in X]
-        model = MLP(2, [8, 1], activation="tanh", seed=0)
-        h = fit(
-            model,
-            X,
-            y,
-            loss=mse,
-            optimizer=SGD(model, lr=0.1),
-            epochs=epochs,
-            record=record,
-            progress=False,
-        )
-    elif kind == "wide":  # five inputs: no plane
-        X, y = datasets.blobs(40, centers=2, dim=5, seed=4)  # noqa: N806
-        model = MLP(5, [4, 1], activation="relu", output_activation="sigmoid", seed=4)
-        h = fit(
-            model,
-            X,
-            y,
-            loss=mse,
-            optimizer=SGD(model, lr=0.5),
-            epochs=epochs,
-            record=record,
-            progress=False,
-        )
-    else:
-        raise KeyError(kind)
-    return model, h, X, y
+    """A network of ``CASES`` trained with snapshots: (model, history, X, y). Cached: nothing
+    here changes the model, and tests that check that build their own."""
+    data, make, loss, optimizer, lr, extra = CASES[kind]
+    X, y = data()  # noqa: N806
+    model = make()
+    history = fit(
+        model, X, y, loss=loss, optimizer=optimizer(model, lr=lr), epochs=epochs, record=record,
+        progress=False, **extra,
+    )  # fmt: skip
+    return model, history, X, y
 
 
 def drifting(sizes=(2, 16, 16, 1), snapshots=101, seed=0):
