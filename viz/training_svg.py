@@ -99,7 +99,9 @@ def diagram_svg(frames: Frames) -> str:
                 f"{text}</text>"
             )
     return (
-        f'<svg id="diagram" viewBox="0 0 {_f(width)} {_f(height)}" width="{_f(width)}" '
+        # The thickest edge fits between neighbouring neurons, however many there are.
+        f'<svg id="diagram" data-edge-width="{_f(min(4.5, pitch * 0.2))}" '
+        f'viewBox="0 0 {_f(width)} {_f(height)}" width="{_f(width)}" '
         f'height="{_f(height)}" role="img" aria-label="the network">'
         f'<g id="edges">{"".join(edges)}</g><g id="nodes">{"".join(nodes)}</g>'
         f'<g id="labels">{"".join(labels)}</g></svg>'

@@ -169,3 +169,16 @@ def test_controls_slider_buttons_play_and_keys(browser, tmp_path):  # noqa: F811
     WebDriverWait(browser, 20).until(lambda d: "Play" in d.find_element("id", "play").text)
     assert counter.text.endswith(f"{n} / {n}")
     assert browser.get_log("browser") == []
+
+
+def test_a_diverged_snapshot_loads_cleanly(browser, tmp_path):  # noqa: F811
+    from selenium.webdriver.common.keys import Keys
+
+    from .test_training_page import diverged
+
+    body = load(browser, viz.training_html(*diverged(), resolution=30), tmp_path)
+    for _ in range(3):
+        body.send_keys(Keys.ARROW_RIGHT)
+    assert "loss NaN" in browser.find_element("id", "status").text
+    body.send_keys(Keys.ARROW_RIGHT)
+    assert browser.get_log("browser") == []

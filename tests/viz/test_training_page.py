@@ -123,3 +123,22 @@ def test_the_title_and_text_are_escaped():
     page = viz.training_html(model, history, X, y, title="<b>moons</b> & co", resolution=10)
     assert "<title>&lt;b&gt;moons&lt;/b&gt; &amp; co</title>" in page.html
     assert page.title == "<b>moons</b> & co"
+
+
+def diverged():
+    """A history whose fourth snapshot blew up: nan and inf parameters, a nan loss."""
+    from nn.train import Snapshot
+
+    model, history, X, y = drifting(snapshots=6)  # noqa: N806
+    params = list(history.snapshots[3].parameters)
+    params[0], params[5] = float("nan"), float("inf")
+    history.snapshots[3] = Snapshot(3, tuple(params), float("nan"), {"accuracy": 0.5})
+    return model, history, X, y
+
+
+def test_a_diverged_snapshot_still_makes_a_page():
+    page = viz.training_html(*diverged(), resolution=30)
+    data = page_data(page)
+    assert data["loss"][3] == "NaN" and data["params"][3][:1] == ["NaN"]
+    assert data["params"][3][5] == "Infinity"
+    assert len(page_pictures(page, data)["plane"]) == 6
