@@ -139,6 +139,15 @@ class Conv2d(Module):
             "leaky_slope": first.leaky_slope,
         }
 
+    @classmethod
+    def parameter_count(cls, config: dict[str, Any]) -> int:
+        """``out_channels * (in_channels * kernel_size ** 2 + bias)``, from a config alone:
+        ``Module.load`` checks a file against it before building anything."""
+        for name in ("in_channels", "out_channels", "kernel_size"):
+            _check_size("Conv2d", name, config.get(name))
+        fan_in = config["in_channels"] * config["kernel_size"] ** 2
+        return config["out_channels"] * (fan_in + bool(config.get("bias", True)))
+
     def __repr__(self) -> str:
         shown = [f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}"]
         defaults = {"stride": 1, "padding": 0, "bias": True, "activation": None}
@@ -208,14 +217,20 @@ class _Pool2d(Module):
     def config(self) -> dict[str, Any]:
         return {"kernel_size": self.kernel_size, "stride": self.stride}
 
+    @classmethod
+    def parameter_count(cls, config: dict[str, Any]) -> int:
+        """Pooling learns nothing: 0."""
+        return 0
+
     def __repr__(self) -> str:
         stride = "" if self.stride == self.kernel_size else f", stride={self.stride}"
         return f"{type(self).__name__}({self.kernel_size}{stride})"
 
 
 class MaxPool2d(_Pool2d):
-    """The largest Value of each window, one ``max`` node (the gradient goes to the first
-    largest input, in row-major order, as ``torch.nn.functional.max_pool2d`` does)."""
+    """The largest Value of each window, one ``max`` node: the gradient goes to the first
+    largest input in row-major order, as ``torch.nn.functional.max_pool2d`` does (a window
+    holding several nans sends it to the first nan; torch picks the last)."""
 
     @staticmethod
     def reduce(window: list[Value], k: int) -> Value:
@@ -249,6 +264,11 @@ class Flatten(Module):
 
     def config(self) -> dict[str, Any]:
         return {}
+
+    @classmethod
+    def parameter_count(cls, config: dict[str, Any]) -> int:
+        """Flattening learns nothing: 0."""
+        return 0
 
     def to_torch(self) -> Any:
         """``torch.nn.Flatten()``: flattens every dimension after the batch's."""

@@ -359,6 +359,24 @@ class Sequential(Module):
     def config(self) -> dict[str, Any]:
         return {"layers": [{"class": type(m).__name__, "config": m.config()} for m in self.layers]}
 
+    @classmethod
+    def parameter_count(cls, config: dict[str, Any]) -> int | None:
+        """The parameters the layer specs of ``config`` describe, each counted by its own class
+        without building anything (``Module.load`` checks a file against the sum first); None
+        when some layer's class cannot tell."""
+        layers = config.get("layers")
+        if not isinstance(layers, list) or not layers:
+            raise ValueError(f"layers must be a non-empty list of layer specs, got {layers!r:.60}")
+        total = 0
+        for i, spec in enumerate(layers):
+            _check_spec(spec, i)
+            count = getattr(Module._registry[spec["class"]], "parameter_count", None)
+            n = None if count is None else count(spec["config"])
+            if n is None:
+                return None
+            total += n
+        return total
+
     def __repr__(self) -> str:
         lines = [f"({i}): {_short_repr(m)}" for i, m in enumerate(self.layers)]
         return (

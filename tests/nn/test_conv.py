@@ -305,3 +305,22 @@ def test_reprs_read_like_the_call():
     )
     assert repr(MaxPool2d(2)) == "MaxPool2d(2)"
     assert repr(AvgPool2d(3, stride=1)) == "AvgPool2d(3, stride=1)"
+
+
+def test_draw_dot_boxes_each_neuron_at_each_position():
+    import viz
+
+    model = Sequential(Conv2d(1, 2, 3, padding=1, activation="relu", seed=0), MaxPool2d(2))
+    pooled = model(image(1, 4, 4))[1][0][1]
+    source = viz.draw_dot(pooled, collapse="neuron", params=model).source
+    boxes = [f"Neuron layers.0.neurons.1 at ({i}, {j})" for i in (0, 1) for j in (2, 3)]
+    assert all(source.count(box) == 1 for box in boxes)
+    assert source.count("Neuron layers.0.neurons.") == 4
+    # the filter is shared by the four boxes, so its weights stay in sight, one node each
+    for k in range(9):
+        assert source.count(f"layers.0.neurons.1.w.{k} ") == 1
+    assert "max" in source
+    whole_map = model.layers[0](image(1, 4, 4))
+    roots = [v for plane in whole_map for row in plane for v in row]
+    source = viz.draw_dot(roots, collapse="neuron").source
+    assert source.count("Neuron layers.0.neurons.") == 2 * 4 * 4

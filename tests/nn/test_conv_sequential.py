@@ -217,3 +217,26 @@ def test_fit_trains_a_conv_net_on_images():
     assert history.loss[-1] < 0.5 * history.loss[0]
     assert history.metrics["accuracy"][-1] == 1.0
     assert isinstance(model(X[0])[0], Value)
+
+
+def test_parameter_count_comes_from_the_config_alone():
+    model = Sequential(*cnn().layers[:5])
+    assert Sequential.parameter_count(model.config()) == len(model.parameters())
+    for layer in model.layers:
+        assert type(layer).parameter_count(layer.config()) == len(layer.parameters())
+    huge = {"layers": [{"class": "Conv2d", "config": {"in_channels": 1000, "out_channels": 1000,
+                                                      "kernel_size": 3}}]}  # fmt: skip
+    assert Sequential.parameter_count(huge) == 1000 * (1000 * 9 + 1)
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({}, "layers must be a non-empty list"),
+        ({"layers": [{"class": "Nope", "config": {}}]}, "unknown module class"),
+        ({"layers": [{"class": "Conv2d", "config": {"in_channels": 0}}]}, "in_channels must be"),
+    ],
+)
+def test_parameter_count_names_a_bad_config(config, message):
+    with pytest.raises(ValueError, match=message):
+        Sequential.parameter_count(config)
