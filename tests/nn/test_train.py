@@ -1,8 +1,6 @@
 """fit, History, predict, accuracy; the first tutorial and the micrograd lecture reproduced."""
 
 import gc
-import io
-import sys
 
 import numpy as np
 import pytest
@@ -154,23 +152,6 @@ def test_callbacks_can_stop_training():
     assert seen == [(0, 1), (1, 2), (2, 3)]
     assert later == [0, 1, 2]  # every callback runs, even in the epoch that stops
     assert history.epochs == 3 and history.stopped_early
-
-
-def test_progress_bar_only_on_a_terminal(monkeypatch):
-    X, y = datasets.xor()
-
-    class Terminal(io.StringIO):
-        def isatty(self):
-            return True
-
-    for stream, progress, shows in [
-        (io.StringIO(), True, False),
-        (Terminal(), False, False),
-        (Terminal(), True, True),
-    ]:
-        monkeypatch.setattr(sys, "stdout", stream)
-        fit(MLP(3, [2, 1], seed=0), X, y, epochs=3, progress=progress)
-        assert ("loss=" in stream.getvalue()) == shows
 
 
 @pytest.mark.parametrize("was_enabled", [True, False])
