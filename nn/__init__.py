@@ -13,7 +13,7 @@ from .losses import (
 )
 from .module import Module
 from .optim import SGD, Adam, Optimizer, linear_decay, step_decay
-from .train import History, Snapshot, accuracy, fit, predict
+from .train import History, NonFiniteLossError, Snapshot, accuracy, fit, predict
 
 __all__ = [
     "Module",
@@ -35,6 +35,7 @@ __all__ = [
     "datasets",
     "fit",
     "History",
+    "NonFiniteLossError",
     "Snapshot",
     "predict",
     "accuracy",

@@ -204,6 +204,29 @@ def test_predict_and_accuracy():
         (lambda: fit(MLP(3, [1]), [], []), ValueError, "X has 0 rows"),
         (lambda: fit(MLP(3, [1]), [[1, 2, 3]], [1], epochs=-1), ValueError, "epochs must be"),
         (lambda: fit(MLP(3, [1]), [[1, 2, 3]], [1], metrics=["f1"]), ValueError, "unknown metric"),
+        # issue 12, item 13: a string where a list is expected, and other odd metrics
+        (
+            lambda: fit(MLP(3, [1]), [[1, 2, 3]], [1], metrics="accuracy"),
+            TypeError,
+            "fit: metrics must be a list of metric names or \\(name, fn\\) pairs, got the "
+            "string 'accuracy'; write metrics=\\['accuracy'\\]",
+        ),
+        (
+            lambda: fit(MLP(3, [1]), [[1, 2, 3]], [1], metrics=[("acc",)]),
+            TypeError,
+            "fit: each metric must be a name from \\['accuracy'\\] or a \\(name, fn\\) pair, "
+            "got \\('acc',\\)",
+        ),
+        (
+            lambda: fit(MLP(3, [1]), [[1, 2, 3]], [1], metrics=[("acc", 3)]),
+            TypeError,
+            "got \\('acc', 3\\)",
+        ),
+        (
+            lambda: fit(MLP(3, [1]), [[1, 2, 3]], [1], batch_size=0),
+            ValueError,
+            "fit: batch_size must be None or an int >= 1, got 0",
+        ),
     ],
 )
 def test_bad_arguments(call, error, match):
