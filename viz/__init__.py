@@ -7,10 +7,27 @@
 - ``plot_loss(history, path)``, ``plot_decision_boundary(model, X, y, path)``: matplotlib
 """
 
+from typing import Any
+
+try:
+    from autograd import Value as _Value  # noqa: F401 - ours has it; PyPI's HIPS autograd has not
+except ImportError:
+    from nn import clash  # noqa: F401 - raises the error that names that autograd and the fix
+
+    raise
+
 from .backprop import Share, Step, backprop_html, backward_steps, print_backward
 from .dot import Graph, draw_dot
 from .plots import plot_decision_boundary, plot_loss
 from .render import render
+
+
+def __getattr__(name: str) -> Any:
+    """``viz.__version__``: the version of scalar-autograd, from its metadata on first use."""
+    from autograd.version import lazy_version
+
+    return lazy_version(__name__)(name)
+
 
 __all__ = [
     "draw_dot",

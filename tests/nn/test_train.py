@@ -1,6 +1,7 @@
 """fit, History, predict, accuracy; the first tutorial and the micrograd lecture reproduced."""
 
 import gc
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -70,6 +71,12 @@ def test_first_tutorial_reproduced_exactly():
     assert np.abs(np.array(prediction) - y).max() < 0.1  # converged toward [0, 1, 1, 0]
     assert all(b < a for a, b in zip(history.loss[100:], history.loss[101:]))
     assert history.metrics["accuracy"][-1] == 1.0
+    # The README says why demos/tutorial_xor.py (this start) prints other numbers than its
+    # "same network" block (MLP's own start, seed=1): issue 13, item 6.
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert f"loss {history.loss[0]:.4f} -> {history.loss[-1]:.4f}" == "loss 1.3118 -> 0.0034"
+    assert "prints `loss 1.3118 -> 0.0034` for the same network" in readme
+    assert "np.random.RandomState(1)" in readme and "random.Random(1)" in readme
 
 
 def test_micrograd_lecture_loss_goes_down_every_step():
