@@ -5,6 +5,8 @@
 - ``backward_steps(root)``, ``print_backward(root)``, ``backprop_html(root, "bp.html")``: backprop
   one node at a time, as data, as a table and as a self-contained page
 - ``plot_loss(history, path)``, ``plot_decision_boundary(model, X, y, path)``: matplotlib
+- ``training_html(model, history, X, y)``, ``training_animation(model, history, X, y, "t.gif")``:
+  a ``fit(..., record=k)`` replayed snapshot by snapshot, as a page and as a GIF
 """
 
 from typing import Any
@@ -16,10 +18,12 @@ except ImportError:
 
     raise
 
+from .animation import Animation, training_animation
 from .backprop import Share, Step, backprop_html, backward_steps, print_backward
 from .dot import Graph, draw_dot
 from .plots import plot_decision_boundary, plot_loss
 from .render import render
+from .training import training_html
 
 
 def __getattr__(name: str) -> Any:
@@ -40,4 +44,7 @@ __all__ = [
     "Share",
     "plot_loss",
     "plot_decision_boundary",
+    "training_html",
+    "training_animation",
+    "Animation",
 ]
