@@ -191,9 +191,11 @@ def fit(
     at most one a minute in between, so a log is never flooded. ``progress=False`` is silent.
 
     ``check_finite=True`` stops at the first batch whose loss is nan or infinite, raising
-    :class:`NonFiniteLossError`, which names the epoch and batch and carries the history so far (the
-    parameters then include that batch's update, usually nan). ``check_finite=False`` keeps
-    going and records the nan or inf losses in the history.
+    :class:`NonFiniteLossError`, which names the epoch and batch and carries the history so far
+    (the parameters then include that batch's update, usually nan). ``check_finite=False``
+    keeps going and records the nan or inf losses in the history. An error raised inside a step
+    (an op's overflow or domain error) gets a note saying at which epoch and batch.
+
     ``pause_gc`` turns the cyclic GC off during each step: our graphs hold no cycles, so only
     the collector's scans are saved, never memory. ``compile=True`` traces each batch shape once
     and replays forward and backward with numpy (``autograd.tape``; same numbers to ~1e-12).
