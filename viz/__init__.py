@@ -9,12 +9,29 @@
   a ``fit(..., record=k)`` replayed snapshot by snapshot, as a page and as a GIF
 """
 
+from typing import Any
+
+try:
+    from autograd import Value as _Value  # noqa: F401 - ours has it; PyPI's HIPS autograd has not
+except ImportError:
+    from nn import clash  # noqa: F401 - raises the error that names that autograd and the fix
+
+    raise
+
 from .animation import Animation, training_animation
 from .backprop import Share, Step, backprop_html, backward_steps, print_backward
 from .dot import Graph, draw_dot
 from .plots import plot_decision_boundary, plot_loss
 from .render import render
 from .training import training_html
+
+
+def __getattr__(name: str) -> Any:
+    """``viz.__version__``: the version of scalar-autograd, from its metadata on first use."""
+    from autograd.version import lazy_version
+
+    return lazy_version(__name__)(name)
+
 
 __all__ = [
     "draw_dot",
