@@ -334,10 +334,7 @@ def _read(path: str | os.PathLike[str], where: str, max_bytes: int) -> dict[str,
     """The document in a model file, with its envelope checked; ValueError says what is wrong."""
     if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
         raise ValueError(f"{where}: max_bytes must be a positive int, got {max_bytes!r}")
-    try:
-        raw = read_bounded(path, max_bytes, "load")
-    except IsADirectoryError:  # read_bounded's open of a folder; its message names no file
-        raise ValueError(f"{where}: is a directory, not a regular file") from None
+    raw = read_bounded(path, max_bytes, "load")
     try:
         doc = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
     except ValueError as e:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
