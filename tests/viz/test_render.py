@@ -16,6 +16,7 @@ from .conftest import micrograd_example, node_texts, scoped_mlp
 
 # The module, not the function viz.render that shadows it as a package attribute.
 render_module = importlib.import_module("viz.render")
+layout = importlib.import_module("viz.layout")
 
 
 def test_svg_holds_every_label_data_and_grad(tmp_path):
@@ -26,7 +27,7 @@ def test_svg_holds_every_label_data_and_grad(tmp_path):
     texts = {t for ts in node_texts(svg).values() for t in ts}
     for v in topological_order(loss):
         assert {v.label, f"data {fmt(v.data)}", f"grad {fmt(v.grad)}"} <= texts
-    assert "Liberation Sans" in svg  # Helvetica-metric fonts named for the rasteriser
+    assert 'font-family="Arimo,Helvetica,' in svg  # the drawing font, then same-metric ones
 
 
 def test_png_decodes_with_dark_text_at_a_sensible_size(tmp_path):
@@ -35,7 +36,7 @@ def test_png_decodes_with_dark_text_at_a_sensible_size(tmp_path):
     viz.render(loss, tmp_path / "graph.png")
     png = image.open(io.BytesIO((tmp_path / "graph.png").read_bytes()))
     png.load()
-    w_pt, h_pt = render_module._size_pt(viz.draw_dot(loss).svg())
+    w_pt, h_pt = layout.size_pt(viz.draw_dot(loss).svg())
     # 144 dpi: two pixels per point.
     assert png.size == (round(w_pt * 2), round(h_pt * 2))
     assert 800 < png.size[0] < 4000 and 150 < png.size[1] < 1500
@@ -50,9 +51,9 @@ def test_png_decodes_with_dark_text_at_a_sensible_size(tmp_path):
 
 def test_huge_pictures_are_scaled_down_not_refused(monkeypatch):
     image = pytest.importorskip("PIL.Image")
-    monkeypatch.setattr(render_module, "MAX_PIXELS", 1_000_000)  # small, so the test is quick
+    monkeypatch.setattr(layout, "MAX_PIXELS", 1_000_000)  # small, so the test is quick
     svg = '<svg width="3000pt" height="1500pt" viewBox="0 0 3000 1500"></svg>'
-    png = image.open(io.BytesIO(render_module.png_from_svg(svg)))
+    png = image.open(io.BytesIO(layout.png_from_svg(svg)))
     assert png.size[0] * png.size[1] <= 1_000_000 * 1.01 and png.size[0] == 2 * png.size[1]
 
 
@@ -82,14 +83,14 @@ def test_unknown_extension_is_refused(tmp_path):
 
 
 def test_pdf_without_system_graphviz_says_what_to_do(tmp_path, monkeypatch):
-    monkeypatch.setattr(render_module.shutil, "which", lambda name: None)
+    monkeypatch.setattr(layout.shutil, "which", lambda name: None)
     with pytest.raises(RuntimeError, match="system Graphviz.*\\.svg or \\.png"):
         viz.render(micrograd_example(), tmp_path / "graph.pdf")
     assert not list(tmp_path.iterdir())
 
 
 def test_pdf_with_system_graphviz(tmp_path):
-    if render_module.shutil.which("dot") is None:
+    if layout.shutil.which("dot") is None:
         pytest.skip("no system Graphviz here")
     viz.render(micrograd_example(), tmp_path / "graph.pdf")
     assert (tmp_path / "graph.pdf").read_bytes()[:5] == b"%PDF-"
