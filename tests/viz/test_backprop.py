@@ -143,10 +143,11 @@ class _Page(HTMLParser):
             self.scripts[self._script] += data
 
 
-def _page(root: Value, tmp_path) -> tuple[str, dict, _Page]:
-    out = viz.backprop_html(root, tmp_path / "bp.html")
+def _page(root: Value, tmp_path, **options) -> tuple[str, dict, _Page]:
+    out = viz.backprop_html(root, tmp_path / "bp.html", **options)
     with open(out, encoding="utf-8") as f:
         text = f.read()
+    assert text == out.html
     page = _Page(text)
     return text, json.loads(page.scripts["backprop-data"]), page
 
@@ -157,10 +158,12 @@ def test_page_has_one_frame_per_step_after_the_forward_frame(tmp_path):
     steps = list(viz.backward_steps(root))
     assert len(data["frames"]) == len(steps) + 1
     first = data["frames"][0]
-    assert first["node"] is None and first["shares"] == [] and "seed" in first["title"].lower()
+    assert first["current"] == first["lit"] == first["shares"] == []
+    assert "seed" in first["title"].lower()
     order = topological_order(root)
     for frame, step in zip(data["frames"][1:], steps):
-        assert frame["node"] == order.index(step.node)
+        i = order.index(step.node)
+        assert frame["current"] == [i] and frame["lit"] == [f"v{i}", f"op{i}", f"o{i}"]
         assert len(frame["shares"]) == len(frame["lines"]) == len(step.shares)
 
 

@@ -65,8 +65,8 @@ def _step_through(driver, root: Value, tmp_path) -> dict[int, tuple[str, str]]:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
-    path = viz.backprop_html(root, tmp_path / "bp.html")
-    driver.get("file://" + path)
+    page = viz.backprop_html(root, tmp_path / "bp.html")
+    driver.get("file://" + os.fspath(page))
     assert driver.get_log("browser") == []  # no script errors
     n_steps = len(list(viz.backward_steps(root)))
     order = topological_order(root)
@@ -113,7 +113,7 @@ def test_controls_slider_buttons_and_keys(browser, tmp_path):
 
     root = used_twice()
     last = len(list(viz.backward_steps(root)))
-    browser.get("file://" + viz.backprop_html(root, tmp_path / "bp.html"))
+    browser.get("file://" + os.fspath(viz.backprop_html(root, tmp_path / "bp.html")))
     counter = browser.find_element(By.ID, "counter")
     body = browser.find_element(By.TAG_NAME, "body")
     body.send_keys(Keys.END)
