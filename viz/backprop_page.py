@@ -238,7 +238,8 @@ def _page_data(root: Value, layout: Layout, names: dict[Value, str], p: int) -> 
                 "shares": shares,
             }
         )
-    shown = [v for v in layout.order if v not in layout.member or v in _outputs(layout)]
+    outputs = {v for group in layout.groups for v in layout.outputs(group)}
+    shown = [v for v in layout.order if v not in layout.member or v in outputs]
     nodes = [
         {
             "id": index[v],
@@ -256,10 +257,6 @@ def _page_data(root: Value, layout: Layout, names: dict[Value, str], p: int) -> 
         "nodes": nodes,
         "frames": out,
     }
-
-
-def _outputs(layout: Layout) -> set[Value]:
-    return {v for group in layout.groups for v in layout.outputs(group)}
 
 
 def _final_grad_text(data: dict) -> dict[int, str]:

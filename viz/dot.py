@@ -313,19 +313,23 @@ class Layout:
 
     def __post_init__(self) -> None:
         self.index = {v: i for i, v in enumerate(self.order)}
-        # Members that something outside their box uses: the boxes' outputs.
+        # A box's outputs: members that something outside it uses, and roots.
         member = self.member
-        self._leaving = {
+        leaving = {
             p
             for u in self.order
             for p in u.parents
             if p in member and member[p] is not member.get(u)
         }
+        self._outputs = {
+            group: [v for v in group.members if v in leaving or self.kinds[v] == "output"]
+            or group.members[-1:]
+            for group in self.groups
+        }
 
     def outputs(self, group: Group) -> list[Value]:
         """The members shown as the box's data/grad rows: those used outside it, and roots."""
-        outputs = [v for v in group.members if v in self._leaving or self.kinds[v] == "output"]
-        return outputs or group.members[-1:]
+        return self._outputs[group]
 
 
 def plan(

@@ -30,7 +30,7 @@ MAX_PIXELS = 80_000_000  # a bigger PNG is drawn at a lower DPI instead
 
 # The engine instance is not thread-safe, and compiling its module takes about a second, so one
 # instance serves the process. A trap (the wasm call stack ran out) may leave the instance's
-# memory half-updated: it is then dropped and the next layout starts a fresh one.
+# memory half-updated: a fresh instance of the compiled module replaces it.
 _ENGINE_LOCK = threading.Lock()
 _engine: object | None = None
 _SHARP_STOP = re.compile(r'(<stop offset="[\d.]+")([^>]*/>)(\s*<stop )offset="[\d.]+"')
@@ -92,15 +92,24 @@ def _drop_engine() -> None:
 
 def _embedded_svg(source: str, engine: str) -> bytes | None:
     """The embedded engine's SVG, or None when it ran out of call stack (a wasm trap)."""
-    global _engine
     import wasmtime
 
     with _ENGINE_LOCK:
+        backend = _embedded_engine()
         try:
-            return _embedded_engine().render(source, format="svg", engine=engine)
+            return backend.render(source, format="svg", engine=engine)
         except wasmtime.Trap:
-            _engine = None
+            _fresh_instance(backend)
             return None
+
+
+def _fresh_instance(backend: object) -> None:
+    """After a trap: a new instance of the compiled module (milliseconds), or a new engine."""
+    global _engine
+    try:
+        backend._session = backend._create_session()
+    except (AttributeError, TypeError):
+        _engine = None
 
 
 def system_graphviz(source: str, fmt: str, engine: str = "dot") -> bytes:
