@@ -8,8 +8,10 @@ import json
 import os
 import random
 import re
+import sys
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -258,18 +260,14 @@ def test_big_graphs_still_make_a_page(tmp_path):
 
 
 def _lecture_neuron() -> Value:
-    """micrograd's lecture neuron, with its compound labels: o = tanh(x1*w1 + x2*w2 + b)."""
-    x1, x2, w1, w2 = Value(2.0, "x1"), Value(0.0, "x2"), Value(-3.0, "w1"), Value(1.0, "w2")
-    b = Value(6.8813735870195432, "b")
-    x1w1, x2w2 = x1 * w1, x2 * w2
-    x1w1.label, x2w2.label = "x1*w1", "x2*w2"
-    s = x1w1 + x2w2
-    s.label = "x1*w1 + x2*w2"
-    n = s + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return o
+    """micrograd's lecture neuron, o = tanh(x1*w1 + x2*w2 + b), labelled as demos/neuron.py does
+    (compound labels such as ``x1*w1 + x2*w2``)."""
+    demos = str(Path(__file__).resolve().parents[2] / "demos")
+    if demos not in sys.path:
+        sys.path.insert(0, demos)
+    import neuron
+
+    return neuron.neuron()[0]
 
 
 def test_derivatives_of_compound_names_are_parenthesised_everywhere():
