@@ -22,7 +22,8 @@ from autograd.ops import OPS
 from autograd.value import Value
 
 from .backprop import Step, _names, backward_steps, chain_rule_line, derivative, grad_of, term
-from .dot import Group, Layout, PageText, draw_dot, fmt, group_edge_id, plan
+from .dot import Layout, PageText, draw_dot, fmt, plan
+from .groups import Group
 from .layout import svg_from_source
 from .page import HtmlPage
 
@@ -38,7 +39,7 @@ class _Share:
     wrt: str  # the derivative's name, e.g. ∂n/∂(x1*w1 + x2*w2)
     local: float | None
     added: float | None
-    line: str | None = None  # the chain rule written out; None: written from the numbers
+    line: str  # the chain rule written out
 
 
 @dataclass
@@ -47,7 +48,6 @@ class _Frame:
     current: list[int]  # Values whose rows are current in the grads table
     title: str
     rule: str
-    grad: float
     shares: list[_Share]
 
 
@@ -76,60 +76,59 @@ def _value_frame(step: Step, layout: Layout, names: dict[Value, str], p: int) ->
         [i],
         f"{names[node]} = {op.name}({args}) passes its grad {fmt(step.grad, p)} back to its inputs",
         f"{op.name}: {op.doc}",
-        step.grad,
         shares,
     )
 
 
-def _group_frame(
-    group: Group, steps: list[Step], layout: Layout, names: dict[Value, str], grads: dict, p: int
-) -> _Frame:
-    """A collapsed box: every sweep step inside it at once; each input gets the sum of what the
-    paths through the box add to it."""
+def _sums_into_inputs(group: Group, steps: list[Step], layout: Layout) -> dict[Value, Any]:
+    """What the sweep's steps inside ``group`` add to each Value outside it (None: nothing)."""
     totals: dict[Value, float | None] = {}
     for step in steps:
         for s in step.shares:
             if layout.member.get(s.input) is group:
                 continue
             seen = totals.get(s.input)
-            if s.contribution is not None:
-                totals[s.input] = s.contribution if seen is None else seen + s.contribution
-            else:
+            if s.contribution is None:
                 totals.setdefault(s.input, None)
-    outputs = layout.outputs(group)
-    title = group.title
-    if len(outputs) == 1:  # one output: its derivative with respect to each input, by the sweep
-        unit: dict[Value, Any] = {outputs[0]: 1.0}
-        for _ in chain_rule(group.members, unit):
+            else:
+                totals[s.input] = s.contribution if seen is None else seen + s.contribution
+    return totals
+
+
+def _group_frame(
+    group: Group, steps: list[Step], layout: Layout, names: dict[Value, str], grads: dict, p: int
+) -> _Frame:
+    """A collapsed box: every sweep step inside it at once; each input gets the sum of what the
+    paths through the box add to it. A box with one output also shows d(output)/d(input)."""
+    totals = _sums_into_inputs(group, steps, layout)
+    outputs, title = layout.outputs(group), group.title
+    shares = []
+    if len(outputs) == 1:
+        local: dict[Value, Any] = {outputs[0]: 1.0}  # the same sweep, seeded at the output
+        for _ in chain_rule(group.members, local):
             pass
         grad = grads.get(outputs[0], 0.0)
         what = f"passes its grad {fmt(grad, p)} back to its inputs"
-    else:
-        unit, grad = {}, math.nan
-        what = f"passes the grads of its {len(outputs)} outputs back to its inputs"
-    shares = []
-    for inp, added in totals.items():
-        local = unit.get(inp) if len(outputs) == 1 else None
-        if len(outputs) == 1:
+        for inp, added in totals.items():
             wrt = derivative(title, names[inp])
-            line = None
-        else:
+            line = (
+                f"{grad_of(names[inp])} += {wrt} · {grad_of(title)} = "
+                f"{_num(local.get(inp), p)} · {fmt(grad, p)} = {_num(added, p)}"
+            )
+            shares.append(_Share(inp, group.edge_from(layout.box_of(inp)), wrt, local.get(inp),
+                                 added, line))  # fmt: skip
+    else:
+        what = f"passes the grads of its {len(outputs)} outputs back to its inputs"
+        for inp, added in totals.items():
             wrt = f"Σ ∂out/∂{term(names[inp])} · out.grad"
             line = f"{grad_of(names[inp])} += {wrt} over {title}'s outputs = {_num(added, p)}"
-        edge = group_edge_id(group, layout.box_of(inp))
-        shares.append(_Share(inp, edge, wrt, local, added, line))
-    for s in shares:
-        if s.line is None:
-            s.line = (
-                f"{grad_of(names[s.input])} += {s.wrt} · {grad_of(title)} = "
-                f"{_num(s.local, p)} · {fmt(grad, p)} = {_num(s.added, p)}"
-            )
+            shares.append(_Share(inp, group.edge_from(layout.box_of(inp)), wrt, None, added, line))
     rule = (
         f"{group.path}: its {len(steps)} chain-rule steps run as one; each input gets the sum "
         f"over the paths through the box ({len(group.members)} nodes)"
     )
-    return _Frame([group.box], [layout.index[v] for v in outputs], f"{title} {what}", rule,
-                  grad, shares)  # fmt: skip
+    current = [layout.index[v] for v in outputs]
+    return _Frame([group.box], current, f"{title} {what}", rule, shares)
 
 
 def _num(x: float | None, p: int) -> str:
