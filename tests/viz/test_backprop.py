@@ -395,3 +395,20 @@ def test_a_label_that_is_not_a_string_is_named():
     a = Value(1.0, label=123)
     with pytest.raises(TypeError, match=r"backprop_html: a Value's label must be a str, got 123"):
         viz.backprop_html(a * 2)
+
+
+def test_steps_skip_nodes_no_gradient_reaches_as_the_sweep_does():
+    # stop_gradient passes nothing back: x*3 below it gets no gradient, so it takes no step
+    # (the engine's chain_rule passes it over); x still gets the grad of the other path.
+    x = Value(2.0, "x")
+    hidden = x * 3
+    hidden.label = "hidden"
+    root = hidden.stop_gradient() + x
+    steps = list(viz.backward_steps(root))
+    assert [s.node.op for s in steps] == ["add", "stop_gradient"]
+    assert steps[1].shares[0].local is None and steps[1].shares[0].contribution is None
+    assert steps[0].shares[1].running == 1.0
+    page = viz.backprop_html(root)
+    data = json.loads(_Page(page.html).scripts["backprop-data"])
+    assert len(data["frames"]) == 3
+    assert "hidden.grad: nothing flows back from" in data["frames"][2]["lines"][0]
