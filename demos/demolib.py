@@ -74,7 +74,7 @@ def train_classifier(
 ) -> dict:
     """``nn.fit`` timed, then the decision regions and the loss curves drawn; returns the
     training accuracy, the loss per epoch, the seconds ``fit`` took, which engine ran ("tape" with
-    ``compile=True``, else "eager") and the two files."""
+    ``compile=True``, else "eager"), the two files and the ``History``."""
     import viz  # here, not at the top: the repo must be on sys.path first
     from nn import accuracy, fit, predict
 
@@ -93,4 +93,15 @@ def train_classifier(
         "seconds": seconds,
         "engine": engine,
         "files": files,
+        "history": history,
     }
+
+
+def replay_training(mlp: Any, history: Any, X: list, y: list, stem: Path) -> list[str]:  # noqa: N803
+    """The training page (``<stem>_training.html``) and animation (``<stem>_training.gif``) of
+    a ``fit(..., record=k)``; returns the two paths."""
+    import viz
+
+    page = viz.training_html(mlp, history, X, y, stem.with_name(stem.name + "_training.html"))
+    gif = viz.training_animation(mlp, history, X, y, stem.with_name(stem.name + "_training.gif"))
+    return [page.path, gif.path]
