@@ -24,7 +24,7 @@ from tests.autograd.programs import random_program
 from viz import backprop_page
 from viz.dot import clean_text, fmt
 
-from .conftest import micrograd_example, scoped_mlp, used_twice
+from .conftest import NumberLabel, micrograd_example, scoped_mlp, used_twice
 
 
 def _fresh_pair(build):
@@ -392,7 +392,7 @@ def test_a_collapsed_neuron_writes_its_chain_rule_with_its_short_name():
 
 
 def test_a_label_that_is_not_a_string_is_named():
-    a = Value(1.0, label=123)
+    a = NumberLabel(1.0)
     with pytest.raises(TypeError, match=r"backprop_html: a Value's label must be a str, got 123"):
         viz.backprop_html(a * 2)
 

@@ -13,7 +13,7 @@ from autograd import Value
 from autograd.graph import topological_order
 from viz.dot import fmt
 
-from .conftest import micrograd_example, node_texts, scoped_mlp
+from .conftest import NumberLabel, micrograd_example, node_texts, scoped_mlp
 
 # The module, not the function viz.render that shadows it as a package attribute.
 render_module = importlib.import_module("viz.render")
@@ -138,7 +138,9 @@ def test_a_bad_dpi_is_named(tmp_path, dpi):
 
 
 def test_a_label_that_is_not_a_string_is_named(tmp_path):
-    a = Value(1.0, label=123)
+    with pytest.raises(TypeError, match="label must be a str"):  # Value refuses one itself
+        Value(1.0, label=123)
+    a = NumberLabel(1.0)  # and one that gets past it anyway is named, not a crash inside
     with pytest.raises(
         TypeError, match=r"draw_dot: a Value's label must be a str, got 123 \(int\)"
     ):
