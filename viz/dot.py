@@ -409,31 +409,26 @@ class _Drawing:
             tooltip = escape_plain(group.path)
             self.graph.node(group.box, label, id=group.box, tooltip=tooltip, **style)
 
+    def edge_label(self, edge_id: str) -> dict[str, str]:
+        """The backprop page's label for an edge (its local derivative and what it adds)."""
+        labels = self.page.edge_labels if self.page is not None else {}
+        return {"label": escape_plain(*labels[edge_id])} if edge_id in labels else {}
+
     def edges(self) -> None:
         """Inputs into op nodes (one edge per argument, so x * x has two); into a box, one edge
         per box or Value feeding it."""
-        layout, page = self.layout, self.page
+        layout = self.layout
         drawn: set[str] = set()
         for i, v in enumerate(layout.order):
-            if not v.parents:
-                continue
             inner = layout.member.get(v)
             for k, p in enumerate(v.parents):
                 tail = layout.box_of(p)
                 if inner is None:
-                    edge_id = f"e{i}_{k}"
-                    extra = {}
-                    if page is not None and edge_id in page.edge_labels:
-                        extra = {"label": escape_plain(*page.edge_labels[edge_id])}
-                    self.graph.edge(tail, f"op{i}", id=edge_id, **extra)
-                elif layout.member.get(p) is not inner:
+                    self.graph.edge(tail, f"op{i}", id=f"e{i}_{k}", **self.edge_label(f"e{i}_{k}"))
+                elif layout.member.get(p) is not inner and inner.edge_from(tail) not in drawn:
                     edge_id = inner.edge_from(tail)
-                    if edge_id not in drawn:
-                        drawn.add(edge_id)
-                        extra = {}
-                        if page is not None and edge_id in page.edge_labels:
-                            extra = {"label": escape_plain(*page.edge_labels[edge_id])}
-                        self.graph.edge(tail, inner.box, id=edge_id, **extra)
+                    drawn.add(edge_id)
+                    self.graph.edge(tail, inner.box, id=edge_id, **self.edge_label(edge_id))
 
 
 def _draw_legend(g: Graph, wrap: Any, box_style: Any) -> None:
