@@ -2,9 +2,9 @@
 
 - ``draw_dot(root)``: the graph as a ``graphviz.Digraph`` (shown inline in Jupyter)
 - ``render(root, "graph.svg")``: .svg, .png, .dot (and .pdf where Graphviz is installed)
-- ``backward_steps(root)``, ``print_backward(root)``, ``backprop_html(root, "bp.html")``: backprop
-  one node at a time, as data, as a table and as a self-contained page
-- ``plot_loss(history, path)``, ``plot_decision_boundary(model, X, y, path)``: matplotlib
+- ``backward_steps(root)``, ``print_backward(root)``, ``backprop_html(root)``: backprop one node
+  at a time, as data, as a table and as a self-contained page (inline in a notebook)
+- ``plot_loss(history)``, ``plot_decision_boundary(model, X, y)``: matplotlib Figures
 - ``training_html(model, history, X, y)``, ``training_animation(model, history, X, y, "t.gif")``:
   a ``fit(..., record=k)`` replayed snapshot by snapshot, as a page and as a GIF
 """
@@ -19,7 +19,8 @@ except ImportError:
     raise
 
 from .animation import Animation, training_animation
-from .backprop import Share, Step, backprop_html, backward_steps, print_backward
+from .backprop import Share, Step, backward_steps, print_backward
+from .backprop_page import backprop_html
 from .dot import Graph, draw_dot
 from .plots import plot_decision_boundary, plot_loss
 from .render import render
