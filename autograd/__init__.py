@@ -14,6 +14,7 @@ from .check import gradcheck
 from .grad_mode import enable_grad, no_grad
 from .tape import trace
 from .value import Value
+from .version import version as _version
 
 if _os.environ.get("AUTOGRAD_PLAIN", "").strip() in ("", "0"):
     _codegen.install()
@@ -22,6 +23,8 @@ if _os.environ.get("AUTOGRAD_PLAIN", "").strip() in ("", "0"):
 def __getattr__(name: str) -> str:
     if name == "ENGINE":
         return _codegen.engine()
+    if name == "__version__":  # scalar-autograd's, from its installed metadata, on first use
+        return _version()
     raise AttributeError(f"module 'autograd' has no attribute {name!r}")
 
 
