@@ -380,8 +380,7 @@ class Sequential(Module):
         total = 0
         for i, spec in enumerate(layers):
             _check_spec(spec, i)
-            count = getattr(Module._registry[spec["class"]], "parameter_count", None)
-            n = None if count is None else count(spec["config"])
+            n = Module._registry[spec["class"]].parameter_count(spec["config"])
             if n is None:
                 return None
             total += n

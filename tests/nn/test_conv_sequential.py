@@ -220,7 +220,7 @@ def test_fit_trains_a_conv_net_on_images():
 
 
 def test_parameter_count_comes_from_the_config_alone():
-    model = Sequential(*cnn().layers[:5])
+    model = cnn()
     assert Sequential.parameter_count(model.config()) == len(model.parameters())
     for layer in model.layers:
         assert type(layer).parameter_count(layer.config()) == len(layer.parameters())
@@ -240,3 +240,18 @@ def test_parameter_count_comes_from_the_config_alone():
 def test_parameter_count_names_a_bad_config(config, message):
     with pytest.raises(ValueError, match=message):
         Sequential.parameter_count(config)
+
+
+def test_load_refuses_a_small_file_describing_a_huge_network_before_building(tmp_path, monkeypatch):
+    path = tmp_path / "cnn.json"
+    cnn().save(path)
+    doc = json.loads(path.read_text())
+    doc["config"]["layers"][0]["config"]["out_channels"] = 10**6
+    path.write_text(json.dumps(doc))
+    built = []
+    monkeypatch.setattr(Conv2d, "__init__", lambda self, *a, **k: built.append(self))
+    with pytest.raises(ValueError, match="describes Sequential.* but its state holds"):
+        Sequential.load(path)
+    with pytest.raises(ValueError, match="describes Sequential"):
+        Module.load(path)
+    assert built == []
