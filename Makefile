@@ -34,7 +34,7 @@ docs-images: $(STAMP)
 	# The convolution's picture: the digits demo needs scikit-learn (the digits extra).
 	$(PY) -m pip install --quiet -e '.[digits]'
 	$(PY) demos/digits_conv.py --out $(DOCS_BUILD)
-	cp $(DOCS_BUILD)/digits_conv_pool.svg $(DOCS_BUILD)/digits_conv_pool.png docs/
+	cp $(DOCS_BUILD)/digits_conv_pool.svg docs/
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
