@@ -173,8 +173,10 @@ def fit(
     Each callback runs as ``callback(epoch, history)`` after every epoch; returning True stops.
     The tqdm bar shows the loss; it is quiet when ``progress=False`` or stdout is no terminal.
     ``pause_gc`` turns the cyclic GC off during each step: our graphs hold no cycles, so only
-    the collector's scans are saved, never memory. ``compile=True`` traces each batch shape once
-    and replays forward and backward with numpy (``autograd.tape``; same numbers to ~1e-12).
+    the collector's scans are saved, never memory. ``compile=True`` traces the model on one
+    sample and replays it on each batch with numpy, forward, backward and the optimizer's update
+    on arrays (``nn.compiled``; the same numbers to ~1e-12); the model's Values are written back
+    before every validation pass, callback and snapshot, and when fit returns or raises.
     ``record=k`` keeps a :class:`Snapshot` in ``history.snapshots`` before training, every
     ``k`` epochs and after the last epoch (for ``viz.training_html``); None keeps none.
     """
@@ -202,30 +204,37 @@ def fit(
     quiet = not progress or not sys.stdout.isatty()
     rng = np.random.default_rng(seed)
     bar = tqdm(range(epochs), desc="fit", unit="epoch", file=sys.stdout, disable=quiet)
-    for epoch in bar:
-        start, total, preds, targets = time.perf_counter(), 0.0, [], []
-        for xb, yb in data.batches(X, y, batch_size, seed=rng):
-            value, out = trainer.step(xb, yb)
-            total += value * len(xb)
-            preds += out
-            targets += yb
-        trainer.sync()  # validation, callbacks and snapshots see the model as it is now
-        history.loss.append(total / len(X))
-        for name, metric in named:
-            history.metrics[name].append(metric(preds, targets))
-        if validation_data is not None:
-            _validate(model, loss, named, validation_data, history)
-        history.seconds.append(time.perf_counter() - start)
-        shown = {"loss": history.loss[-1], **{k: v[-1] for k, v in history.metrics.items()}}
-        bar.set_postfix({k: f"{v:.4g}" for k, v in shown.items()}, refresh=False)
-        stop = any([cb(epoch, history) for cb in callbacks or ()])  # a list: every callback runs
-        last = stop or epoch == epochs - 1
-        if record is not None and ((epoch + 1) % record == 0 or last):
-            history.snapshots.append(snapshot(model, loss, named, X, y, epoch + 1))
-        if stop:
-            history.stopped_early = True
-            break
-    bar.close()
+    # A compiled trainer keeps the weights in arrays: write them into the model's Values
+    # whenever something can look at them (validation, callbacks, snapshots) and at the end.
+    observed = bool(callbacks) or validation_data is not None or record is not None
+    try:
+        for epoch in bar:
+            start, total, preds, targets = time.perf_counter(), 0.0, [], []
+            for xb, yb in data.batches(X, y, batch_size, seed=rng):
+                value, out = trainer.step(xb, yb)
+                total += value * len(xb)
+                preds += out
+                targets += yb
+            if observed:
+                trainer.sync()  # validation, callbacks and snapshots see the model now
+            history.loss.append(total / len(X))
+            for name, metric in named:
+                history.metrics[name].append(metric(preds, targets))
+            if validation_data is not None:
+                _validate(model, loss, named, validation_data, history)
+            history.seconds.append(time.perf_counter() - start)
+            shown = {"loss": history.loss[-1], **{k: v[-1] for k, v in history.metrics.items()}}
+            bar.set_postfix({k: f"{v:.4g}" for k, v in shown.items()}, refresh=False)
+            stop = any([cb(epoch, history) for cb in callbacks or ()])  # a list: every callback runs
+            last = stop or epoch == epochs - 1
+            if record is not None and ((epoch + 1) % record == 0 or last):
+                history.snapshots.append(snapshot(model, loss, named, X, y, epoch + 1))
+            if stop:
+                history.stopped_early = True
+                break
+    finally:
+        trainer.sync()  # however fit ends (the last epoch, a callback, an error, Ctrl-C)
+        bar.close()
     return history
 
 

@@ -250,7 +250,7 @@ def test_parameters_constants_and_inputs_are_told_apart():
 
     tape = trace(f, 1.0)
     assert tape.parameters == [p]
-    assert tape.stats["constants"] == 2 and tape.stats["inputs"] == 1
+    assert tape.stats["literals"] == 2 and tape.stats["inputs"] == 1
     p.data = 3.0  # read afresh on every replay
     assert tape(1.0) == 14.0
 

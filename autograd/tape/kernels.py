@@ -1,0 +1,522 @@
+"""Kernels: one group of rows run as a few numpy calls, forward and backward.
+
+Numbers live in two arrays (see ``passes.Slots``): ``vb``, one row per node that depends on the
+inputs and one column per sample, and ``u``, one entry per node computed once; the gradients in
+``gb`` and ``gu`` beside them. A kernel reads its *operands* (slots in one of the two) and
+writes its outputs (consecutive slots). ``bind(buffers)`` turns a kernel into prepared calls
+on views of those arrays, so a replay is a list of calls and no bookkeeping:
+
+- :class:`Apply`: an op of the table, ``out = op.fwd(NUMPY, *xs)``, backward by ``op.vjp``;
+- :class:`Sums`: linear nodes ``Σ a_k b_k + Σ c_l``, one segment per member;
+- :class:`Grid`: linear nodes whose products form a grid (every weight row meets every input
+  row: the neurons of a layer, or a convolution's filters and windows): one matrix product;
+- :class:`Broadcast`: an unbatched value copied into a row (an output that is the same for
+  every sample).
+
+Gradients flowing into an unbatched operand from a batched kernel are summed over the batch
+first: a weight's gradient is the sum of its per-sample gradients, as eager backward adds them.
+A gradient *assigns* into slots it is the first to reach and *adds* into the others, so the
+gradient arrays need no clearing between replays (``lower.sink_modes`` decides).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from ..namespaces import NUMPY
+from ..ops import Op
+from .adapters import FAST
+
+Call = Callable[[], Any]
+
+
+@dataclass
+class Buffers:
+    """The arrays one batch size runs on; ``u``/``gu`` are the program's own, shared by all."""
+
+    batch: int
+    vb: np.ndarray
+    gb: np.ndarray
+    u: np.ndarray
+    gu: np.ndarray
+    forward: list[Call] = field(default_factory=list)
+    backward: list[Call] = field(default_factory=list)
+    notes: dict[int, Any] = field(default_factory=dict)  # a kernel's inputs, for diagnostics
+
+    def values(self, space: str) -> np.ndarray:
+        return self.vb if space == "b" else self.u
+
+    def grads(self, space: str) -> np.ndarray:
+        return self.gb if space == "b" else self.gu
+
+
+@dataclass
+class Operand:
+    """Slots a kernel reads (any shape), in the batched (``"b"``) or unbatched (``"u"``) array.
+    ``needs``: a gradient flows into them; ``mode``: how it is written ("assign" or "add")."""
+
+    space: str
+    slots: np.ndarray
+    needs: bool = False
+    mode: str = "add"
+    coef: np.ndarray | None = None  # plain terms: the literal each was multiplied by
+
+    @property
+    def batched(self) -> bool:
+        return self.space == "b"
+
+
+def contiguous(flat: np.ndarray) -> slice | None:
+    """The slice covering ``flat`` when it is consecutive and ascending."""
+    n = flat.size
+    if n and flat[-1] - flat[0] == n - 1 and (n == 1 or (np.diff(flat) == 1).all()):
+        return slice(int(flat[0]), int(flat[-1]) + 1)
+    return None
+
+
+def read(opd: Operand, buf: Buffers, tail: tuple[int, ...]) -> tuple[np.ndarray, Call | None]:
+    """An array of shape ``opd.slots.shape + tail`` holding the operand's values, and the call
+    that fills it before each use (None when it is a view: consecutive slots, or one slot)."""
+    arr = buf.values(opd.space)
+    flat = opd.slots.ravel()
+    shape = opd.slots.shape + tail
+    sl = contiguous(flat)
+    if sl is not None:
+        return arr[sl].reshape(shape), None
+    if flat.size and (flat == flat[0]).all():
+        s = int(flat[0])
+        return np.broadcast_to(arr[s : s + 1].reshape((1,) * len(opd.slots.shape) + tail), shape), None
+    rows = (flat.size, buf.batch) if opd.batched else (flat.size,)
+    tmp = np.empty(rows)
+    return tmp.reshape(shape), partial(np.take, arr, flat, axis=0, out=tmp)
+
+
+def sink(opd: Operand, buf: Buffers) -> Callable[[Any], None]:
+    """A function that writes a gradient shaped like the operand's values into its slots."""
+    grads = buf.grads(opd.space)
+    flat = opd.slots.ravel()
+    sl = contiguous(flat)
+    shape = opd.slots.shape + ((buf.batch,) if opd.batched else ())
+    rows = (flat.size, buf.batch) if opd.batched else (flat.size,)
+    if sl is not None:
+        view = grads[sl].reshape(shape)
+        if opd.mode == "assign":
+            return partial(np.copyto, view)
+        return lambda g: np.add(view, g, out=view)
+    if np.unique(flat).size < flat.size:
+        return lambda g: np.add.at(grads, flat, np.broadcast_to(g, shape).reshape(rows))
+    if opd.mode == "assign":
+        return lambda g: grads.__setitem__(flat, np.broadcast_to(g, shape).reshape(rows))
+
+    def add(g: Any) -> None:
+        grads[flat] += np.broadcast_to(g, shape).reshape(rows)
+
+    return add
+
+
+def _tail(opd: Operand, out_batched: bool, batch: int) -> tuple[int, ...]:
+    if opd.batched:
+        return (batch,)
+    return (1,) if out_batched else ()
+
+
+def _reducer(opd: Operand, out_batched: bool) -> Callable[[Any], Any] | None:
+    """Sums a batched gradient over the samples for an unbatched operand of a batched kernel."""
+    if out_batched and not opd.batched:
+        return partial(np.add.reduce, axis=-1)
+    return None
+
+
+class Kernel:
+    """A group's computation; ``operands()`` lists what it reads (for gradient bookkeeping)."""
+
+    out: slice
+    out_batched: bool
+    backward_needed: bool = True
+
+    def operands(self) -> list[Operand]:
+        raise NotImplementedError
+
+    def bind(self, buf: Buffers) -> tuple[list[Call], list[Call]]:
+        raise NotImplementedError
+
+    def out_values(self, buf: Buffers) -> np.ndarray:
+        return (buf.vb if self.out_batched else buf.u)[self.out]
+
+    def out_grads(self, buf: Buffers) -> np.ndarray:
+        return (buf.gb if self.out_batched else buf.gu)[self.out]
+
+
+class Apply(Kernel):
+    """One table op over a group of rows: ``out = op.fwd(NUMPY, *xs)``, back by ``op.vjp``.
+
+    ``const`` is the op's constant (a float, or one per member); ``checked`` asks for a test of
+    the outputs after each forward (``op.check`` then names the error, as eager would)."""
+
+    def __init__(self, op: Op, xs: list[Operand], const: Any, out: slice, batched: bool) -> None:
+        self.op, self.xs, self.out, self.out_batched = op, xs, out, batched
+        self.const = const
+        self.checked = op.check is not None
+
+    def operands(self) -> list[Operand]:
+        return self.xs
+
+    def _tail(self, n: int) -> tuple[Any, ...]:
+        if not self.op.has_arg:
+            return ()
+        c = self.const
+        if isinstance(c, np.ndarray) and self.out_batched:
+            c = c.reshape(n, 1)
+        return (c,)
+
+    def bind(self, buf: Buffers) -> tuple[list[Call], list[Call]]:
+        out = self.out_values(buf)
+        xs, fills = [], []
+        for opd in self.xs:
+            x, fill = read(opd, buf, _tail(opd, self.out_batched, buf.batch))
+            xs.append(x)
+            if fill is not None:
+                fills.append(fill)
+        buf.notes[id(self)] = xs
+        tail = self._tail(out.shape[0])
+        fast = FAST.get(self.op.name)
+        if fast is not None and fast.forward is not None and len(xs) == 1 and not tail:
+            run: Call = partial(fast.forward, xs[0], out)
+        else:
+            fwd = self.op.fwd
+
+            def run() -> None:
+                out[...] = fwd(NUMPY, *xs, *tail)
+
+        forward = [*fills, run]
+        if self.checked:
+            forward.append(partial(_check_finite, self, [out, *xs], buf))
+        backward = []
+        if self.backward_needed and any(o.needs for o in self.xs):
+            backward.append(self._backward(buf, xs, tail, out, fast))
+        return forward, backward
+
+    def _backward(self, buf: Buffers, xs: list[Any], tail: tuple[Any, ...], out: Any, fast: Any):
+        g = self.out_grads(buf)
+        sinks = [
+            (i, sink(o, buf), _reducer(o, self.out_batched))
+            for i, o in enumerate(self.xs)
+            if o.needs
+        ]
+        if fast is not None and fast.backward is not None and len(xs) == 1 and not tail:
+            _, write, reduce = sinks[0]
+            if reduce is None and self.xs[0].mode == "assign" and contiguous(
+                self.xs[0].slots.ravel()
+            ) is not None:
+                dst = buf.grads(self.xs[0].space)[contiguous(self.xs[0].slots.ravel())]
+                return partial(fast.backward, g, out, xs[0], dst.reshape(g.shape))
+        vjp = self.op.vjp
+
+        def back() -> None:
+            gs = vjp(NUMPY, g, out, *xs, *tail)
+            for i, write, reduce in sinks:
+                gi = gs[i]
+                if gi is None:  # no gradient this time: a first write must still clear
+                    gi = 0.0
+                if gi is not None:
+                    if reduce is not None:
+                        if np.shape(gi) != g.shape:
+                            gi = np.broadcast_to(gi, g.shape)
+                        gi = reduce(gi)
+                    write(gi)
+
+        return back
+
+
+def _check_finite(kernel: Apply, arrays: list[np.ndarray], buf: Buffers) -> None:
+    """After a checked op (log, sqrt, div, pow, exp): where its result or an input is inf or
+    nan, its domain check may fail (and only there: tests/autograd/test_tape_kernels.py holds
+    every check of the table to that), so that is when the elements are checked one by one."""
+    total = 0.0
+    for a in arrays:
+        total += np.add.reduce(a, axis=None)
+    if not np.isfinite(total):
+        diagnose(kernel, buf)
+
+
+def diagnose(kernel: Apply, buf: Buffers) -> None:
+    """Raise the error eager execution raises for a non-finite result of ``kernel``, if the
+    op's domain check says one is due: the first sample, then the first member, that fails."""
+    out = kernel.out_values(buf)
+    xs = buf.notes[id(kernel)]
+    const = kernel.const
+    if isinstance(const, np.ndarray):
+        const = const.reshape((-1,) + (1,) * (out.ndim - 1))
+    bad = ~np.isfinite(out)
+    for x in xs:
+        bad |= ~np.isfinite(x)
+    bad = np.argwhere(bad)
+    if out.ndim == 2:
+        bad = bad[np.lexsort((bad[:, 0], bad[:, 1]))]  # sample by sample, as eager runs
+    for index in map(tuple, bad.tolist()):
+        args = [float(np.broadcast_to(x, out.shape)[index]) for x in xs]
+        if kernel.op.has_arg:
+            args.append(float(np.broadcast_to(const, out.shape)[index]))
+        err = kernel.op.check(float(out[index]), *args)
+        if err is not None:
+            where = f", sample {index[1]}" if out.ndim == 2 and buf.batch > 1 else ""
+            raise type(err)(f"{kernel.op.name}: {err} (in a tape replay{where})") from None
+
+
+def _sum_last(x: np.ndarray) -> np.ndarray:
+    return x[..., 0] if x.shape[-1] == 1 else x.sum(axis=-1)
+
+
+class Sums(Kernel):
+    """Linear nodes, one per member ``s``: ``Σ_k a[s,k] b[s,k] + Σ_l c[s,l]``.
+
+    Products come in three parts by where their factors live: ``uu`` (both unbatched), ``ub``
+    (an unbatched weight times a batched value) and ``bb`` (both batched); plain terms in two,
+    ``cu`` and ``cb``. A part is absent when no member has it (the group's members agree).
+    """
+
+    def __init__(
+        self,
+        parts: dict[str, tuple[Operand, Operand]],
+        cs: dict[str, Operand],
+        out: slice,
+        batched: bool,
+    ) -> None:
+        self.parts, self.cs, self.out, self.out_batched = parts, cs, out, batched
+
+    def operands(self) -> list[Operand]:
+        return [o for pair in self.parts.values() for o in pair] + list(self.cs.values())
+
+    def bind(self, buf: Buffers) -> tuple[list[Call], list[Call]]:
+        out = self.out_values(buf)
+        fills: list[Call] = []
+        vals: dict[str, tuple[Any, Any]] = {}
+        for name, (a, b) in self.parts.items():
+            av, fa = read(a, buf, _tail(a, self.out_batched, buf.batch))
+            bv, fb = read(b, buf, _tail(b, self.out_batched, buf.batch))
+            fills += [f for f in (fa, fb) if f is not None]
+            vals[name] = (av, bv)
+        terms = [_products(av, bv) for av, bv in vals.values()]
+        for c in self.cs.values():
+            cv, fc = read(c, buf, _tail(c, self.out_batched, buf.batch))
+            if fc is not None:
+                fills.append(fc)
+            terms.append(_plain_terms(cv, _coef(c, cv)))
+        first, rest = terms[0], terms[1:]
+        if rest:
+
+            def run() -> None:
+                out[...] = first()
+                for term in rest:
+                    np.add(out, term(), out=out)
+
+        else:
+
+            def run() -> None:
+                out[...] = first()
+
+        backward: list[Call] = []
+        if self.backward_needed and any(o.needs for o in self.operands()):
+            backward.append(self._backward(buf, vals))
+        return [*fills, run], backward
+
+    def _backward(self, buf: Buffers, vals: dict[str, Any]) -> Call:
+        g = self.out_grads(buf)
+        gk = g[:, None]  # broadcasts over the terms of each member
+        batched = self.out_batched
+        # An unbatched operand of a batched node gets the gradient summed over the samples.
+        gu = (lambda: np.add.reduce(gk, axis=-1)) if batched else (lambda: gk)
+        writes: list[Call] = []
+        for name, (a, b) in self.parts.items():
+            av, bv = vals[name]
+            for opd, other in ((a, bv), (b, av)):
+                if not opd.needs:
+                    continue
+                write = sink(opd, buf)
+                if batched and not opd.batched:
+                    if name == "uu":
+                        writes.append(lambda w=write, o=other: w(gu() * o[..., 0]))
+                    else:
+                        writes.append(lambda w=write, o=other: w(np.add.reduce(gk * o, axis=-1)))
+                else:
+                    writes.append(lambda w=write, o=other: w(gk * o))
+        for c in self.cs.values():
+            if c.needs:
+                write = sink(c, buf)
+                coef = None if c.coef is None else c.coef.reshape(c.slots.shape + (1,) * (gk.ndim - 2))
+                if batched and not c.batched:
+                    coef = c.coef
+                    writes.append(lambda w=write, k=coef: w(gu() if k is None else gu() * k))
+                elif coef is None:
+                    writes.append(partial(write, gk))
+                else:
+                    writes.append(lambda w=write, k=coef: w(gk * k))
+        if len(writes) == 1:
+            return writes[0]
+
+        def back() -> None:
+            for w in writes:
+                w()
+
+        return back
+
+
+def _products(a: np.ndarray, b: np.ndarray) -> Call:
+    """``Σ_k a[:, k] b[:, k]`` as one call where it can be."""
+    if a.shape[1] == 1:
+        a0, b0 = a[:, 0], b[:, 0]
+        return partial(np.multiply, a0, b0)
+    if a.shape[0] == 1 and a.ndim == 2 and b.ndim == 2:  # one member, unbatched: a dot
+        return lambda: np.dot(a[0], b[0]).reshape(1)
+    return lambda: np.add.reduce(a * b, axis=1)
+
+
+def _coef(opd: Operand, values: np.ndarray) -> np.ndarray | None:
+    """The operand's coefficients shaped to multiply its values (None: all 1)."""
+    if opd.coef is None:
+        return None
+    return opd.coef.reshape(opd.coef.shape + (1,) * (values.ndim - opd.coef.ndim))
+
+
+def _plain_terms(c: np.ndarray, coef: np.ndarray | None) -> Call:
+    """``Σ_l coef[:, l] c[:, l]`` as few calls as it can."""
+    if c.shape[1] == 1:
+        c0 = c[:, 0]
+        if coef is None:
+            return lambda: c0
+        return partial(np.multiply, c0, coef[:, 0])
+    if coef is None:
+        return partial(np.add.reduce, c, axis=1)
+    return lambda: np.add.reduce(c * coef, axis=1)
+
+
+class Grid(Kernel):
+    """Linear nodes on a grid: ``out[i, j] = A[i] · X[j] + Σ_l c[i, j, l]``, one matrix product.
+
+    ``A`` (I, K) holds unbatched weights (a layer's neurons, a convolution's filters), ``X``
+    (J, K) batched rows (the layer's inputs, J = 1; or a convolution's windows, J positions);
+    members are ordered (i, j). ``cu`` (unbatched, e.g. biases) and ``cb`` (batched) have
+    shape (I or 1, J or 1, L): a term repeated along a side is stored once.
+    """
+
+    def __init__(self, a: Operand, x: Operand, cu: Operand | None, cb: Operand | None, out: slice) -> None:
+        self.a, self.x, self.cu, self.cb, self.out = a, x, cu, cb, out
+        self.out_batched = True
+
+    def operands(self) -> list[Operand]:
+        return [o for o in (self.a, self.x, self.cu, self.cb) if o is not None]
+
+    def bind(self, buf: Buffers) -> tuple[list[Call], list[Call]]:
+        n = buf.batch
+        (ni, k), j = self.a.slots.shape, self.x.slots.shape[0]
+        out = buf.vb[self.out].reshape(ni, j * n)
+        out3 = out.reshape(ni, j, n)
+        av, fa = read(self.a, buf, ())
+        # X as (K, J * batch): for each input k, its rows in every window j side by side.
+        xv, fx = read(Operand("b", self.x.slots.T.copy()), buf, (n,))
+        xv = xv.reshape(k, j * n)
+        calls: list[Call] = [f for f in (fa, fx) if f is not None]
+        calls.append(partial(np.matmul, av, xv, out=out))
+        for c, batched in ((self.cu, False), (self.cb, True)):
+            if c is not None:
+                cv, fc = read(c, buf, (n,) if batched else ())
+                if fc is not None:
+                    calls.append(fc)
+                calls.append(_add_terms(out3, cv, _coef(c, cv), batched))
+        backward = self._backward(buf, av, xv, ni, j, n) if self.backward_needed else []
+        return calls, backward
+
+    def _backward(
+        self, buf: Buffers, av: Any, xv: Any, ni: int, j: int, n: int
+    ) -> list[Call]:
+        g = buf.gb[self.out].reshape(ni, j * n)
+        g3 = g.reshape(ni, j, n)
+        calls: list[Call] = []
+        if self.a.needs:
+            calls.append(_matmul_into(self.a, buf, g, xv.T))
+        if self.x.needs:
+            xt = Operand("b", self.x.slots.T.copy(), needs=True, mode=self.x.mode)
+            calls.append(_matmul_into(xt, buf, av.T, g))
+        if self.cu is not None and self.cu.needs:
+            calls.append(_bias_grad(self.cu, buf, g, g3))
+        if self.cb is not None and self.cb.needs:
+            write_b = sink(self.cb, buf)
+            shape = self.cb.slots.shape
+            k = 1.0 if self.cb.coef is None else self.cb.coef[..., None]
+            calls.append(lambda: write_b(_reduce_sides(g3, shape)[:, :, None, :] * k))
+        return calls
+
+
+def _bias_grad(cu: Operand, buf: Buffers, g: np.ndarray, g3: np.ndarray) -> Call:
+    """The gradient of unbatched plain terms: summed over the samples and over the side the
+    term repeats along (a filter's bias over every window)."""
+    sl = contiguous(cu.slots.ravel())
+    if cu.slots.shape[1:] == (1, 1) and sl is not None and cu.mode == "assign" and cu.coef is None:
+        view = buf.grads("u")[sl]
+        return partial(np.add.reduce, g, axis=1, out=view)
+    write = sink(cu, buf)
+    shape = cu.slots.shape
+    k = 1.0 if cu.coef is None else cu.coef
+    return lambda: write(_reduce_sides(np.add.reduce(g3, axis=2), shape)[:, :, None] * k)
+
+
+def _reduce_sides(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """A gradient of shape (I, J, ...) summed along the sides a term repeats on, (I|1, J|1)."""
+    if shape[0] == 1 and g.shape[0] != 1:
+        g = np.add.reduce(g, axis=0, keepdims=True)
+    if shape[1] == 1 and g.shape[1] != 1:
+        g = np.add.reduce(g, axis=1, keepdims=True)
+    return g
+
+
+def _add_terms(out3: np.ndarray, c: np.ndarray, coef: np.ndarray | None, batched: bool) -> Call:
+    """out[i, j] += Σ_l coef c[i, j, l] with c of shape (I|1, J|1, L) (+ batch)."""
+    if coef is not None:
+        if batched:
+            return lambda: np.add(out3, np.add.reduce(c * coef, axis=2), out=out3)
+        return lambda: np.add(out3, np.add.reduce(c * coef, axis=2, keepdims=True), out=out3)
+    if batched:
+        return lambda: np.add(out3, np.add.reduce(c, axis=2), out=out3)
+    if c.shape[2] == 1:
+        term = c[:, :, 0:1]  # (I|1, J|1, 1) broadcasts over the batch
+        return partial(np.add, out3, term, out=out3)
+    return lambda: np.add(out3, np.add.reduce(c, axis=2, keepdims=True), out=out3)
+
+
+def _matmul_into(opd: Operand, buf: Buffers, left: np.ndarray, right: np.ndarray) -> Call:
+    """Write ``left @ right`` (2-D, one row per slot of ``opd``, samples side by side) into the
+    operand's slots: straight into them when they are consecutive and this write comes first."""
+    grads = buf.grads(opd.space)
+    shape = (left.shape[0], right.shape[1])
+    sl = contiguous(opd.slots.ravel())
+    if sl is not None and opd.mode == "assign":
+        return partial(np.matmul, left, right, out=grads[sl].reshape(shape))
+    write = sink(opd, buf)
+    full = opd.slots.shape + ((buf.batch,) if opd.batched else ())
+    return lambda: write((left @ right).reshape(full))
+
+
+class Broadcast(Kernel):
+    """An unbatched value as a row (the same number for every sample), and its gradient back."""
+
+    def __init__(self, src: Operand, out: slice) -> None:
+        self.src, self.out, self.out_batched = src, out, True
+
+    def operands(self) -> list[Operand]:
+        return [self.src]
+
+    def bind(self, buf: Buffers) -> tuple[list[Call], list[Call]]:
+        x, fill = read(self.src, buf, (1,))
+        out = buf.vb[self.out]
+        fwd = [f for f in (fill, partial(np.copyto, out, x)) if f is not None]
+        bwd = []
+        if self.src.needs:
+            g = buf.gb[self.out]
+            write = sink(self.src, buf)
+            bwd.append(lambda: write(g.sum(axis=1)))
+        return fwd, bwd
