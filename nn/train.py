@@ -225,7 +225,8 @@ def fit(
             history.seconds.append(time.perf_counter() - start)
             shown = {"loss": history.loss[-1], **{k: v[-1] for k, v in history.metrics.items()}}
             bar.set_postfix({k: f"{v:.4g}" for k, v in shown.items()}, refresh=False)
-            stop = any([cb(epoch, history) for cb in callbacks or ()])  # a list: every callback runs
+            # A list, not a generator: every callback runs.
+            stop = any([cb(epoch, history) for cb in callbacks or ()])
             last = stop or epoch == epochs - 1
             if record is not None and ((epoch + 1) % record == 0 or last):
                 history.snapshots.append(snapshot(model, loss, named, X, y, epoch + 1))

@@ -37,7 +37,7 @@ from ..gc_pause import gc_paused
 from ..grad_mode import enable_grad
 from ..value import Value, data_of
 from . import pytree
-from .kernels import contiguous
+from .operands import contiguous
 from .program import Program
 from .record import Recording
 from .tape import CHECK_TOLERANCE, StructureError

@@ -1,10 +1,8 @@
 """Kernels: one group of rows run as a few numpy calls, forward and backward.
 
-Numbers live in two arrays (see ``passes.Slots``): ``vb``, one row per node that depends on the
-inputs and one column per sample, and ``u``, one entry per node computed once; the gradients in
-``gb`` and ``gu`` beside them. A kernel reads its *operands* (slots in one of the two) and
-writes its outputs (consecutive slots). ``bind(buffers)`` turns a kernel into prepared calls
-on views of those arrays, so a replay is a list of calls and no bookkeeping:
+A kernel reads its *operands* (slots of the batched or the unbatched array, ``operands.py``)
+and writes its outputs (consecutive slots). ``bind(buffers)`` turns a kernel into prepared
+calls on views of those arrays, so a replay is a list of calls and no bookkeeping:
 
 - :class:`Apply`: an op of the table, ``out = op.fwd(NUMPY, *xs)``, backward by ``op.vjp``;
 - :class:`Sums`: linear nodes ``Σ a_k b_k + Σ c_l``, one segment per member;
@@ -21,8 +19,6 @@ gradient arrays need no clearing between replays (``lower.sink_modes`` decides).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -31,105 +27,7 @@ import numpy as np
 from ..namespaces import NUMPY
 from ..ops import Op
 from .adapters import FAST
-
-Call = Callable[[], Any]
-
-
-@dataclass
-class Buffers:
-    """The arrays one batch size runs on; ``u``/``gu`` are the program's own, shared by all."""
-
-    batch: int
-    vb: np.ndarray
-    gb: np.ndarray
-    u: np.ndarray
-    gu: np.ndarray
-    forward: list[Call] = field(default_factory=list)
-    backward: list[Call] = field(default_factory=list)
-    notes: dict[int, Any] = field(default_factory=dict)  # a kernel's inputs, for diagnostics
-
-    def values(self, space: str) -> np.ndarray:
-        return self.vb if space == "b" else self.u
-
-    def grads(self, space: str) -> np.ndarray:
-        return self.gb if space == "b" else self.gu
-
-
-@dataclass
-class Operand:
-    """Slots a kernel reads (any shape), in the batched (``"b"``) or unbatched (``"u"``) array.
-    ``needs``: a gradient flows into them; ``mode``: how it is written ("assign" or "add")."""
-
-    space: str
-    slots: np.ndarray
-    needs: bool = False
-    mode: str = "add"
-    coef: np.ndarray | None = None  # plain terms: the literal each was multiplied by
-
-    @property
-    def batched(self) -> bool:
-        return self.space == "b"
-
-
-def contiguous(flat: np.ndarray) -> slice | None:
-    """The slice covering ``flat`` when it is consecutive and ascending."""
-    n = flat.size
-    if n and flat[-1] - flat[0] == n - 1 and (n == 1 or (np.diff(flat) == 1).all()):
-        return slice(int(flat[0]), int(flat[-1]) + 1)
-    return None
-
-
-def read(opd: Operand, buf: Buffers, tail: tuple[int, ...]) -> tuple[np.ndarray, Call | None]:
-    """An array of shape ``opd.slots.shape + tail`` holding the operand's values, and the call
-    that fills it before each use (None when it is a view: consecutive slots, or one slot)."""
-    arr = buf.values(opd.space)
-    flat = opd.slots.ravel()
-    shape = opd.slots.shape + tail
-    sl = contiguous(flat)
-    if sl is not None:
-        return arr[sl].reshape(shape), None
-    if flat.size and (flat == flat[0]).all():
-        s = int(flat[0])
-        return np.broadcast_to(arr[s : s + 1].reshape((1,) * len(opd.slots.shape) + tail), shape), None
-    rows = (flat.size, buf.batch) if opd.batched else (flat.size,)
-    tmp = np.empty(rows)
-    return tmp.reshape(shape), partial(np.take, arr, flat, axis=0, out=tmp)
-
-
-def sink(opd: Operand, buf: Buffers) -> Callable[[Any], None]:
-    """A function that writes a gradient shaped like the operand's values into its slots."""
-    grads = buf.grads(opd.space)
-    flat = opd.slots.ravel()
-    sl = contiguous(flat)
-    shape = opd.slots.shape + ((buf.batch,) if opd.batched else ())
-    rows = (flat.size, buf.batch) if opd.batched else (flat.size,)
-    if sl is not None:
-        view = grads[sl].reshape(shape)
-        if opd.mode == "assign":
-            return partial(np.copyto, view)
-        return lambda g: np.add(view, g, out=view)
-    if np.unique(flat).size < flat.size:
-        return lambda g: np.add.at(grads, flat, np.broadcast_to(g, shape).reshape(rows))
-    if opd.mode == "assign":
-        return lambda g: grads.__setitem__(flat, np.broadcast_to(g, shape).reshape(rows))
-
-    def add(g: Any) -> None:
-        grads[flat] += np.broadcast_to(g, shape).reshape(rows)
-
-    return add
-
-
-def _tail(opd: Operand, out_batched: bool, batch: int) -> tuple[int, ...]:
-    if opd.batched:
-        return (batch,)
-    return (1,) if out_batched else ()
-
-
-def _reducer(opd: Operand, out_batched: bool) -> Callable[[Any], Any] | None:
-    """Sums a batched gradient over the samples for an unbatched operand of a batched kernel."""
-    if out_batched and not opd.batched:
-        return partial(np.add.reduce, axis=-1)
-    return None
+from .operands import Buffers, Call, Operand, batch_sum, contiguous, read, sink, tail_shape
 
 
 class Kernel:
@@ -166,7 +64,7 @@ class Apply(Kernel):
     def operands(self) -> list[Operand]:
         return self.xs
 
-    def _tail(self, n: int) -> tuple[Any, ...]:
+    def _const(self, n: int) -> tuple[Any, ...]:
         if not self.op.has_arg:
             return ()
         c = self.const
@@ -178,12 +76,12 @@ class Apply(Kernel):
         out = self.out_values(buf)
         xs, fills = [], []
         for opd in self.xs:
-            x, fill = read(opd, buf, _tail(opd, self.out_batched, buf.batch))
+            x, fill = read(opd, buf, tail_shape(opd, self.out_batched, buf.batch))
             xs.append(x)
             if fill is not None:
                 fills.append(fill)
         buf.notes[id(self)] = xs
-        tail = self._tail(out.shape[0])
+        tail = self._const(out.shape[0])
         fast = FAST.get(self.op.name)
         if fast is not None and fast.forward is not None and len(xs) == 1 and not tail:
             run: Call = partial(fast.forward, xs[0], out)
@@ -204,15 +102,17 @@ class Apply(Kernel):
     def _backward(self, buf: Buffers, xs: list[Any], tail: tuple[Any, ...], out: Any, fast: Any):
         g = self.out_grads(buf)
         sinks = [
-            (i, sink(o, buf), _reducer(o, self.out_batched))
+            (i, sink(o, buf), batch_sum(o, self.out_batched))
             for i, o in enumerate(self.xs)
             if o.needs
         ]
         if fast is not None and fast.backward is not None and len(xs) == 1 and not tail:
             _, write, reduce = sinks[0]
-            if reduce is None and self.xs[0].mode == "assign" and contiguous(
-                self.xs[0].slots.ravel()
-            ) is not None:
+            if (
+                reduce is None
+                and self.xs[0].mode == "assign"
+                and contiguous(self.xs[0].slots.ravel()) is not None
+            ):
                 dst = buf.grads(self.xs[0].space)[contiguous(self.xs[0].slots.ravel())]
                 return partial(fast.backward, g, out, xs[0], dst.reshape(g.shape))
         vjp = self.op.vjp
@@ -297,13 +197,13 @@ class Sums(Kernel):
         fills: list[Call] = []
         vals: dict[str, tuple[Any, Any]] = {}
         for name, (a, b) in self.parts.items():
-            av, fa = read(a, buf, _tail(a, self.out_batched, buf.batch))
-            bv, fb = read(b, buf, _tail(b, self.out_batched, buf.batch))
+            av, fa = read(a, buf, tail_shape(a, self.out_batched, buf.batch))
+            bv, fb = read(b, buf, tail_shape(b, self.out_batched, buf.batch))
             fills += [f for f in (fa, fb) if f is not None]
             vals[name] = (av, bv)
         terms = [_products(av, bv) for av, bv in vals.values()]
         for c in self.cs.values():
-            cv, fc = read(c, buf, _tail(c, self.out_batched, buf.batch))
+            cv, fc = read(c, buf, tail_shape(c, self.out_batched, buf.batch))
             if fc is not None:
                 fills.append(fc)
             terms.append(_plain_terms(cv, _coef(c, cv)))
@@ -348,7 +248,9 @@ class Sums(Kernel):
         for c in self.cs.values():
             if c.needs:
                 write = sink(c, buf)
-                coef = None if c.coef is None else c.coef.reshape(c.slots.shape + (1,) * (gk.ndim - 2))
+                coef = (
+                    None if c.coef is None else c.coef.reshape(c.slots.shape + (1,) * (gk.ndim - 2))
+                )
                 if batched and not c.batched:
                     coef = c.coef
                     writes.append(lambda w=write, k=coef: w(gu() if k is None else gu() * k))
@@ -404,7 +306,9 @@ class Grid(Kernel):
     shape (I or 1, J or 1, L): a term repeated along a side is stored once.
     """
 
-    def __init__(self, a: Operand, x: Operand, cu: Operand | None, cb: Operand | None, out: slice) -> None:
+    def __init__(
+        self, a: Operand, x: Operand, cu: Operand | None, cb: Operand | None, out: slice
+    ) -> None:
         self.a, self.x, self.cu, self.cb, self.out = a, x, cu, cb, out
         self.out_batched = True
 
@@ -431,9 +335,7 @@ class Grid(Kernel):
         backward = self._backward(buf, av, xv, ni, j, n) if self.backward_needed else []
         return calls, backward
 
-    def _backward(
-        self, buf: Buffers, av: Any, xv: Any, ni: int, j: int, n: int
-    ) -> list[Call]:
+    def _backward(self, buf: Buffers, av: Any, xv: Any, ni: int, j: int, n: int) -> list[Call]:
         g = buf.gb[self.out].reshape(ni, j * n)
         g3 = g.reshape(ni, j, n)
         calls: list[Call] = []

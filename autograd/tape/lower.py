@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from .kernels import Apply, Broadcast, Grid, Kernel, Operand, Sums
+from .kernels import Apply, Broadcast, Grid, Kernel, Sums
+from .operands import Operand
 from .passes import Group, LinearForm, Slots, cut_inputs
 from .record import Recording
 
@@ -115,14 +116,16 @@ class Lowering:
     ) -> Grid | None:
         s = len(members)
         ua, ia = np.unique(a, axis=0, return_inverse=True)
-        ux, ix = np.unique(x, axis=0, return_inverse=True)
+        # Inputs compared by row, not node: literals of one value share a row (the zero
+        # padding a convolution makes anew for every window and filter).
+        ux, ix = np.unique(self.slots.rows(x), axis=0, return_inverse=True)
         ni, nj = len(ua), len(ux)
         cell = ia.ravel() * nj + ix.ravel()
         if ni * nj != s or np.bincount(cell, minlength=s).max() != 1:
             return None
         perm = np.argsort(cell)
         wa = self.operand(ua, False)
-        wx = self.operand(ux, True)
+        wx = Operand("b", ux, bool(self.needs[x].any()))
         cs = []
         for name, (c, coef) in terms.items():
             if not c.shape[1]:

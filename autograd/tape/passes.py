@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..namespaces import FLOAT
-from ..ops import OPS, Op
+from ..ops import Op
 from .record import Recording, literal_key
 
 LINEAR = frozenset(("add", "sum", "dot"))

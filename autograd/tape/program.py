@@ -15,12 +15,12 @@ from typing import Any
 import numpy as np
 
 from ..gc_pause import gc_paused
-from .kernels import Buffers, Grid, Kernel
+from .kernels import Grid, Kernel
 from .lower import Lowering, sink_modes
+from .operands import Buffers
 from .passes import Slots, batched_nodes, fuse_linear, gradient_nodes, schedule, use_counts
 from .record import Recording, Rows
 from .tape import StructureError
-
 
 _COMPARE = {
     "<": np.less,

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .program import Program
     from .watch import ParameterWatch
 
+
 class StructureError(RuntimeError):
     """A replay no longer follows the traced graph (a recorded comparison flipped, or a
     parameter was replaced), or, with ``check=True``, its results differ from running the
@@ -202,7 +203,11 @@ class Tape:
         if self.check:
             root, inputs, _ = self._eager
             expected = gradients(root, float(seed))
-            _compare("parameter gradient", param_grads, [expected.get(p, 0.0) for p in traced.program.params])
+            _compare(
+                "parameter gradient",
+                param_grads,
+                [expected.get(p, 0.0) for p in traced.program.params],
+            )
             _compare("input gradient", flat.tolist(), [expected.get(v, 0.0) for v in inputs])
         return flat
 
@@ -210,7 +215,9 @@ class Tape:
 class _Traced:
     """One argument shape of a tape: its program and how arguments map onto its input rows."""
 
-    def __init__(self, fn: Callable[..., Any], keys: tuple[Any, ...], data: list[Any], has_aux: bool) -> None:
+    def __init__(
+        self, fn: Callable[..., Any], keys: tuple[Any, ...], data: list[Any], has_aux: bool
+    ) -> None:
         import numpy as np
 
         from .program import Program

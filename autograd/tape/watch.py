@@ -86,7 +86,9 @@ class ParameterWatch:
             except (KeyError, IndexError, AttributeError, ValueError, TypeError):
                 now = None
             if now is not held:
-                what = "the parameter" if isinstance(held, Value) else "the object holding parameters"
+                what = (
+                    "the parameter" if isinstance(held, Value) else "the object holding parameters"
+                )
                 label = f" {held.label!r}" if isinstance(held, Value) and held.label else ""
                 raise StructureError(
                     f"Tape: {what}{label} that fn read as `{name}` when traced was replaced by "

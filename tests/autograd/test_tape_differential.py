@@ -74,7 +74,10 @@ def live(program: Program) -> Program:
     new = {i: i for i in range(n)}
     for j, k in enumerate(keep):
         new[n + k] = n + j
-    body = [(name, tuple(new[i] for i in idx), arg) for name, idx, arg in (program.body[k] for k in keep)]
+    body = [
+        (name, tuple(new[i] for i in idx), arg)
+        for name, idx, arg in (program.body[k] for k in keep)
+    ]
     return Program(n, body, tuple(new[i] for i in program.outputs))
 
 
