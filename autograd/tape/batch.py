@@ -91,6 +91,10 @@ class BatchTape:
         program = self._program()
         return program.u[program.pslice]
 
+    @theta.setter
+    def theta(self, values: Any) -> None:  # ``tape.theta -= lr * tape.grad`` works in place
+        self.theta[...] = values
+
     @property
     def grad(self) -> np.ndarray:
         """The gradient of the last ``backward()``, in ``parameters`` order."""

@@ -200,16 +200,18 @@ class Rows:
         return int((self.codes >= 0).sum())
 
     def __str__(self) -> str:
-        leaves = {i: f"in{pos}" for i, pos in self.inputs.items()}
-        leaves.update((i, f"param {p.label}".rstrip()) for i, p in self.params.items())
-        leaves.update((i, f"literal {_show(x)}") for i, x in self.literals.items())
-        lines = [f"  %{i} = {kind}" for i, kind in sorted(leaves.items())]
+        """One line a node, in order: leaves (``%3 = in0``, ``param w``, ``literal 1``) and
+        rows (``%5 = mul(%3, %4)``, ``%6 = pow(%5; 2)``), then what the function returns."""
+        lines = {i: f"in{pos}" for i, pos in self.inputs.items()}
+        lines.update((i, f"param {p.label}".rstrip()) for i, p in self.params.items())
+        lines.update((i, f"literal {_show(x)}") for i, x in self.literals.items())
         for row in self:
             args = ", ".join(f"%{j}" for j in row.inputs)
             const = "" if row.const is None else f"; {_show(row.const)}"
-            lines.append(f"  %{row.out} = {row.op}({args}{const})")
+            lines[row.out] = f"{row.op}({args}{const})"
+        body = "\n".join(f"  %{i} = {text}" for i, text in sorted(lines.items()))
         outs = ", ".join(f"%{i}" for i in self.outputs)
-        return "{\n" + "\n".join(lines) + f"\n  return {outs}\n}}"
+        return f"{{\n{body}\n  return {outs}\n}}"
 
 
 def _show(x: float) -> str:
