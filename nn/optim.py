@@ -105,6 +105,8 @@ class Optimizer:
         if self.schedule is None:
             return self.lr
         lr = self.schedule(self.steps)
+        if type(lr) is float and 0.0 <= lr < math.inf:
+            return lr
         if (
             isinstance(lr, bool)
             or not isinstance(lr, numbers.Real)

@@ -126,27 +126,24 @@ class BatchTape:
     # ---- replay ---------------------------------------------------------------------------------
     def __call__(self, xs: Any, ys: Any) -> tuple[float, list[Any]]:
         """The loss on the batch and the model's predictions, as floats."""
-        samples, targets, head = self._prepare(xs, ys)
         with np.errstate(all="ignore"):
-            out = self._forward(samples)
-            value = head.forward(out, targets.data, self._theta)
+            return self._call(xs, ys)
+
+    def value_and_grad(self, xs: Any, ys: Any) -> tuple[float, list[Any]]:
+        """``tape(xs, ys)`` and ``tape.backward()`` in one call (a training step's work)."""
+        with np.errstate(all="ignore"):
+            value, preds = self._call(xs, ys)
+            self._backward(1.0)
+        return value, preds
+
+    def _call(self, xs: Any, ys: Any) -> tuple[float, list[Any]]:
+        samples, targets, head = self._prepare(xs, ys)
+        out = self._forward(samples)
+        value = head.forward(out, targets.data, self._theta)
         self._last = head
         if self.check:
             self._eager = _eager_step(self, xs, ys, value, out)
         return value, self._predictions(out)
-
-    def value_and_grad(self, xs: Any, ys: Any) -> tuple[float, list[Any]]:
-        """``tape(xs, ys)`` and ``tape.backward()`` in one call (a training step's work)."""
-        samples, targets, head = self._prepare(xs, ys)
-        with np.errstate(all="ignore"):
-            out = self._forward(samples)
-            value = head.forward(out, targets.data, self._theta)
-            self._last = head
-            preds = self._predictions(out)
-            if self.check:
-                self._eager = _eager_step(self, xs, ys, value, out)
-            self._backward(1.0)
-        return value, preds
 
     def backward(self, seed: float = 1.0) -> None:
         """Gradients of the last call's loss: into ``grad`` (and, unless ``own_parameters``,
@@ -188,8 +185,7 @@ class BatchTape:
             self.load()
         head = self._heads.get((samples.shape[0], targets.key))
         if head is None:
-            with np.errstate(all="ignore"):
-                head = self._head(samples, targets, self._forward(samples))
+            head = self._head(samples, targets, self._forward(samples))
         return samples, targets, head
 
     def _forward(self, samples: np.ndarray) -> np.ndarray:
@@ -319,14 +315,13 @@ def samples_of(xs: Any) -> np.ndarray:
 
 
 def _rows(xs: list[Any]) -> np.ndarray | None:
-    """A list of equally long lists of floats as an (n, k) array, twice as fast as asarray;
+    """A list of equally long lists of numbers as an (n, k) array, twice as fast as asarray;
     None when it is anything else (numpy then decides)."""
-    if not xs or type(xs[0]) is not list:
+    if not xs or type(xs[0]) is not list or set(map(type, xs)) != {list}:
         return None
+    lengths = set(map(len, xs))
     k = len(xs[0])
-    if not k or any(type(r) is not list or len(r) != k for r in xs):
-        return None
-    if any(type(x) is not float and type(x) is not int for x in xs[0]):
+    if lengths != {k} or not k or not {type(x) for x in xs[0]} <= {float, int}:
         return None
     try:
         flat = np.fromiter(itertools.chain.from_iterable(xs), float, len(xs) * k)

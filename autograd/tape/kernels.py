@@ -114,7 +114,7 @@ class Apply(Kernel):
                 and contiguous(self.xs[0].slots.ravel()) is not None
             ):
                 dst = buf.grads(self.xs[0].space)[contiguous(self.xs[0].slots.ravel())]
-                return partial(fast.backward, g, out, xs[0], dst.reshape(g.shape))
+                return fast.backward(g, out, xs[0], dst.reshape(g.shape))
         vjp = self.op.vjp
 
         def back() -> None:
@@ -177,7 +177,10 @@ class Sums(Kernel):
 
     Products come in three parts by where their factors live: ``uu`` (both unbatched), ``ub``
     (an unbatched weight times a batched value) and ``bb`` (both batched); plain terms in two,
-    ``cu`` and ``cb``. A part is absent when no member has it (the group's members agree).
+    ``cu`` and ``cb``, each term with a coefficient (a literal it was multiplied by). A part
+    is absent when no member has it (the group's members agree). The common shapes (one
+    product or one term per member: a loss's ``1 - y * p``, a mean's ``sum * (1/n)``) run as
+    single numpy calls writing straight into their slots.
     """
 
     def __init__(
@@ -194,88 +197,112 @@ class Sums(Kernel):
 
     def bind(self, buf: Buffers) -> tuple[list[Call], list[Call]]:
         out = self.out_values(buf)
-        fills: list[Call] = []
-        vals: dict[str, tuple[Any, Any]] = {}
-        for name, (a, b) in self.parts.items():
+        calls: list[Call] = []
+        terms: list[tuple[Any, ...]] = []  # ("product", opd a, a, opd b, b) | ("plain", opd, c)
+        for a, b in self.parts.values():
             av, fa = read(a, buf, tail_shape(a, self.out_batched, buf.batch))
             bv, fb = read(b, buf, tail_shape(b, self.out_batched, buf.batch))
-            fills += [f for f in (fa, fb) if f is not None]
-            vals[name] = (av, bv)
-        terms = [_products(av, bv) for av, bv in vals.values()]
+            calls += [f for f in (fa, fb) if f is not None]
+            terms.append(("product", a, av, b, bv))
         for c in self.cs.values():
             cv, fc = read(c, buf, tail_shape(c, self.out_batched, buf.batch))
             if fc is not None:
-                fills.append(fc)
-            terms.append(_plain_terms(cv, _coef(c, cv)))
-        first, rest = terms[0], terms[1:]
-        if rest:
-
-            def run() -> None:
-                out[...] = first()
-                for term in rest:
-                    np.add(out, term(), out=out)
-
-        else:
-
-            def run() -> None:
-                out[...] = first()
-
+                calls.append(fc)
+            terms.append(("plain", c, cv))
+        scratch = np.empty_like(out)
+        for k, term in enumerate(terms):
+            if k == 0:
+                calls.append(_term_into(term, out))
+            else:
+                calls += [_term_into(term, scratch), partial(np.add, out, scratch, out=out)]
         backward: list[Call] = []
         if self.backward_needed and any(o.needs for o in self.operands()):
-            backward.append(self._backward(buf, vals))
-        return [*fills, run], backward
+            backward = self._backward(buf, terms)
+        return calls, backward
 
-    def _backward(self, buf: Buffers, vals: dict[str, Any]) -> Call:
+    def _backward(self, buf: Buffers, terms: list[tuple[Any, ...]]) -> list[Call]:
         g = self.out_grads(buf)
-        gk = g[:, None]  # broadcasts over the terms of each member
         batched = self.out_batched
-        # An unbatched operand of a batched node gets the gradient summed over the samples.
-        gu = (lambda: np.add.reduce(gk, axis=-1)) if batched else (lambda: gk)
-        writes: list[Call] = []
-        for name, (a, b) in self.parts.items():
-            av, bv = vals[name]
-            for opd, other in ((a, bv), (b, av)):
-                if not opd.needs:
-                    continue
-                write = sink(opd, buf)
-                if batched and not opd.batched:
-                    if name == "uu":
-                        writes.append(lambda w=write, o=other: w(gu() * o[..., 0]))
-                    else:
-                        writes.append(lambda w=write, o=other: w(np.add.reduce(gk * o, axis=-1)))
-                else:
-                    writes.append(lambda w=write, o=other: w(gk * o))
-        for c in self.cs.values():
-            if c.needs:
-                write = sink(c, buf)
-                coef = (
-                    None if c.coef is None else c.coef.reshape(c.slots.shape + (1,) * (gk.ndim - 2))
-                )
-                if batched and not c.batched:
-                    coef = c.coef
-                    writes.append(lambda w=write, k=coef: w(gu() if k is None else gu() * k))
-                elif coef is None:
-                    writes.append(partial(write, gk))
-                else:
-                    writes.append(lambda w=write, k=coef: w(gk * k))
-        if len(writes) == 1:
-            return writes[0]
-
-        def back() -> None:
-            for w in writes:
-                w()
-
-        return back
+        calls: list[Call] = []
+        for term in terms:
+            if term[0] == "product":
+                _, a, av, b, bv = term
+                pairs = [(a, bv), (b, av)]
+            else:
+                _, c, cv = term
+                pairs = [(c, None)]
+            for opd, other in pairs:
+                if opd.needs:
+                    calls.append(_grad_into(opd, other, g, buf, batched))
+        return calls
 
 
-def _products(a: np.ndarray, b: np.ndarray) -> Call:
-    """``Σ_k a[:, k] b[:, k]`` as one call where it can be."""
-    if a.shape[1] == 1:
-        a0, b0 = a[:, 0], b[:, 0]
-        return partial(np.multiply, a0, b0)
-    if a.shape[0] == 1 and a.ndim == 2 and b.ndim == 2:  # one member, unbatched: a dot
-        return lambda: np.dot(a[0], b[0]).reshape(1)
-    return lambda: np.add.reduce(a * b, axis=1)
+def _term_into(term: tuple[Any, ...], dst: np.ndarray) -> Call:
+    """The call writing one part's sum per member, ``Σ_k a b`` or ``Σ_l coef c``, into
+    ``dst``: a single numpy call for one factor or term per member."""
+    if term[0] == "product":
+        _, _, a, _, b = term
+        if a.shape[1] == 1:
+            return partial(np.multiply, a[:, 0], b[:, 0], out=dst)
+        if a.ndim == 2 and b.ndim == 2 and a.shape[0] == 1:  # one unbatched member: a dot
+            return partial(np.matmul, a, b[0][:, None], out=dst.reshape(1, 1))
+        return lambda: np.copyto(dst, np.add.reduce(a * b, axis=1))
+    _, opd, c = term
+    coef = _coef(opd, c)
+    if c.shape[1] == 1:
+        if coef is None:
+            return partial(np.copyto, dst, c[:, 0])
+        return partial(np.multiply, c[:, 0], coef[:, 0], out=dst)
+    if coef is None:
+        return lambda: np.copyto(dst, np.add.reduce(c, axis=1))
+    return lambda: np.copyto(dst, np.add.reduce(c * coef, axis=1))
+
+
+def _grad_into(opd: Operand, other: Any, g: np.ndarray, buf: Buffers, batched: bool) -> Call:
+    """The call adding (or, first, writing) a term's gradient into ``opd``: ``g * other`` for a
+    factor, ``g * coef`` for a plain term; summed over the samples for an unbatched operand of
+    a batched node (a weight's gradient is the sum of its per-sample gradients)."""
+    k = opd.slots.shape[1]
+    coef = None if other is not None else opd.coef
+    sl = contiguous(opd.slots.ravel())
+    if k == 1 and sl is not None and (opd.batched or not batched):
+        # One factor or term per member, straight into consecutive slots: one or two calls.
+        view = buf.grads(opd.space)[sl].reshape(g.shape)
+        factor = other[:, 0] if other is not None else (None if coef is None else coef[:, 0])
+        if factor is not None and factor.ndim < g.ndim:
+            factor = factor.reshape(factor.shape + (1,) * (g.ndim - factor.ndim))
+        if opd.mode == "assign":
+            if factor is None:
+                return partial(np.copyto, view, g)
+            return partial(np.multiply, g, factor, out=view)
+        if factor is None:
+            return partial(np.add, view, g, out=view)
+        scratch = np.empty_like(g)
+        return _two(
+            partial(np.multiply, g, factor, out=scratch), partial(np.add, view, scratch, out=view)
+        )
+    write = sink(opd, buf)
+    gk = g[:, None]
+    if other is not None:
+        grad = (
+            (lambda: np.add.reduce(gk * other, axis=-1))
+            if batched and not opd.batched
+            else (lambda: gk * other)
+        )
+        return lambda: write(grad())
+    scale = _coef(opd, gk) if coef is not None else None
+    if batched and not opd.batched:
+        gu = lambda: np.add.reduce(gk, axis=-1)  # noqa: E731
+        return (lambda: write(gu())) if coef is None else (lambda: write(gu() * coef))
+    return partial(write, gk) if scale is None else (lambda: write(gk * scale))
+
+
+def _two(first: Call, second: Call) -> Call:
+    def both() -> None:
+        first()
+        second()
+
+    return both
 
 
 def _coef(opd: Operand, values: np.ndarray) -> np.ndarray | None:
@@ -283,18 +310,6 @@ def _coef(opd: Operand, values: np.ndarray) -> np.ndarray | None:
     if opd.coef is None:
         return None
     return opd.coef.reshape(opd.coef.shape + (1,) * (values.ndim - opd.coef.ndim))
-
-
-def _plain_terms(c: np.ndarray, coef: np.ndarray | None) -> Call:
-    """``Σ_l coef[:, l] c[:, l]`` as few calls as it can."""
-    if c.shape[1] == 1:
-        c0 = c[:, 0]
-        if coef is None:
-            return lambda: c0
-        return partial(np.multiply, c0, coef[:, 0])
-    if coef is None:
-        return partial(np.add.reduce, c, axis=1)
-    return lambda: np.add.reduce(c * coef, axis=1)
 
 
 class Grid(Kernel):

@@ -57,7 +57,7 @@ def flatten(arg: Any) -> Flat:
         return Flat(arg.shape, arg.astype(float).ravel(), [])
     if isinstance(arg, Value):
         return Flat((), np.array([arg.data]), [(0, arg)])
-    if isinstance(arg, numbers.Real):
+    if not isinstance(arg, (list, tuple)) and isinstance(arg, numbers.Real):
         return Flat((), np.array([float(arg)]), [])
     if isinstance(arg, (list, tuple)):
         try:

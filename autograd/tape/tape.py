@@ -237,19 +237,8 @@ class _Traced:
         self.ran = False
 
     def forward(self, data: list[Any]) -> Any:
-        np, program = self.np, self.program
-        self.buf = buf = program.buffers(1)
-        if self.n_inputs:
-            buf.vb[: self.n_inputs, 0] = np.concatenate(data)
-        if self.watch:
-            self.watch.check()
-        params = program.params
-        if params:
-            program.u[: len(params)] = list(map(data_of, params))
-        with np.errstate(all="ignore"):
-            program.forward(buf)
-        self.ran = True
-        outs = buf.vb[program.out_rows, 0]
+        """Replay on one sample: ``data`` holds each argument's numbers."""
+        outs = self._run(self.np.concatenate(data)[:, None] if self.n_inputs else None, 1)[:, 0]
         if self.scalar:
             return float(outs[0])
         from .pytree import unflatten
@@ -260,20 +249,9 @@ class _Traced:
 
     def forward_batch(self, columns: list[Any]) -> list[Any]:
         """Replay on a batch: ``columns`` holds each argument as (samples, numbers)."""
-        np, program = self.np, self.program
         n = columns[0].shape[0] if columns else 1
-        self.buf = buf = program.buffers(n)
-        if self.n_inputs:
-            buf.vb[: self.n_inputs] = np.concatenate(columns, axis=1).T
-        if self.watch:
-            self.watch.check()
-        params = program.params
-        if params:
-            program.u[: len(params)] = list(map(data_of, params))
-        with np.errstate(all="ignore"):
-            program.forward(buf)
-        self.ran = True
-        outs = buf.vb[program.out_rows].T.tolist()
+        inputs = self.np.concatenate(columns, axis=1).T if self.n_inputs else None
+        outs = self._run(inputs, n).T.tolist()
         if self.scalar:
             return [o[0] for o in outs]
         from .pytree import unflatten
@@ -281,6 +259,22 @@ class _Traced:
         if self.has_aux:
             return [(o[0], unflatten(self.out_key, o[1:])) for o in outs]
         return [unflatten(self.out_key, o) for o in outs]
+
+    def _run(self, inputs: Any, n: int) -> Any:
+        """Forward on ``n`` samples (inputs: one row per input); the outputs, (outputs, n)."""
+        program = self.program
+        self.buf = buf = program.buffers(n)
+        if inputs is not None:
+            buf.vb[: self.n_inputs] = inputs
+        if self.watch:
+            self.watch.check()
+        params = program.params
+        if params:
+            program.u[: len(params)] = list(map(data_of, params))
+        with self.np.errstate(all="ignore"):
+            program.forward(buf)
+        self.ran = True
+        return buf.vb[program.out_rows]
 
     def batched_grads(self, flat: Any) -> tuple[Any, ...]:
         """Per-argument gradients of a batch: arrays (samples, *argument shape)."""
