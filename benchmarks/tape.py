@@ -252,23 +252,26 @@ def moons_table(args: argparse.Namespace) -> dict[str, float]:
 # ---- scaling -------------------------------------------------------------------------------
 
 FIRST_EPOCH = """
-import json, os, resource, sys, time
+import json, os, sys, time
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 sys.path.insert(0, {root!r})
 from benchmarks.tape import loss_of, mlp
 from benchmarks.vs_micrograd import moons
 from benchmarks.peers import lr_at
 from nn import SGD, fit
+def peak():  # this process's high-water mark of resident memory, in bytes
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
 xs, ys = moons({n})
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 model = mlp({width})
+before = peak()
 params = model.parameters()
 start = time.perf_counter()
 fit(model, xs, ys, loss=loss_of(params), optimizer=SGD(params, 1.0, schedule=lr_at),
     epochs=1, progress=False, compile=True, metrics=())
 seconds = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps([seconds, before * 1024, peak * 1024]))
+print(json.dumps([seconds, before, peak()]))
 """
 
 

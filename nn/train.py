@@ -97,18 +97,21 @@ def accuracy(pred: Sequence[Any], target: Sequence[Any], threshold: float | None
     threshold`` against ``target > threshold``, the threshold defaulting to 0 for ±1 labels
     (tanh or hinge scores) and 0.5 for 0/1 labels (probabilities; pass 0 for logits).
     """
-    pred, target = _floats(list(pred)), list(target)
+    pred, target = list(pred), list(target)
     if len(pred) != len(target):
         raise ValueError(f"accuracy: got {len(pred)} predictions but {len(target)} targets")
     kind = _labels_kind(pred[0] if pred else 0.0, target)
     if kind is None:
         raise ValueError("accuracy: targets must be class labels (0/1, -1/+1, or class indices)")
+    # One numpy pass (Values read as their floats): fit(compile=True) calls this every epoch,
+    # and a loop per sample cost as much as the epoch's training on the digits.
+    scores, labels = np.asarray(pred, dtype=float), np.asarray(target, dtype=float)
     if kind == "index":
-        right = sum(int(np.argmax(p)) == int(t) for p, t in zip(pred, target))
+        right = np.count_nonzero(scores.argmax(axis=1) == labels.astype(int))
     else:
         cut = threshold if threshold is not None else (0.5 if kind == "01" else 0.0)
-        right = sum((p > cut) == (t > cut) for p, t in zip(pred, target))
-    return right / len(target)
+        right = np.count_nonzero((scores > cut) == (labels > cut))
+    return int(right) / len(target)
 
 
 METRICS: dict[str, Metric] = {"accuracy": accuracy}

@@ -11,10 +11,9 @@ import pytest
 from autograd import Value
 from autograd.tape import BatchTape, StructureError
 from autograd.value import vmax
+from benchmarks.convnet import ConvNet
 from nn import (
     MLP,
-    Layer,
-    Neuron,
     binary_cross_entropy,
     cross_entropy,
     hinge,
@@ -22,7 +21,6 @@ from nn import (
     mse,
     sse,
 )
-from nn.module import Module
 
 TOL = 1e-9
 
@@ -234,84 +232,34 @@ def test_check_runs_eagerly_beside_the_replay():
 # ---- convolutions built from neurons ----------------------------------------------------------
 
 
-class HandConv(Module):
-    """One Neuron per output channel, slid over a [C][H][W] image with zero padding."""
-
-    def __init__(self, cin, cout, k, pad, seed):
-        rng = random.Random(seed)
-        self.k, self.pad = k, pad
-        self.neurons = [Neuron(cin * k * k, activation=None, rng=rng) for _ in range(cout)]
-
-    def forward(self, img):
-        c, h, w, k, p = len(img), len(img[0]), len(img[0][0]), self.k, self.pad
-
-        def px(ci, i, j):
-            return img[ci][i][j] if 0 <= i < h and 0 <= j < w else 0.0
-
-        return [
-            [
-                [
-                    n(
-                        [
-                            px(ci, i + di, j + dj)
-                            for ci in range(c)
-                            for di in range(k)
-                            for dj in range(k)
-                        ]
-                    )
-                    for j in range(-p, w + p - k + 1)
-                ]
-                for i in range(-p, h + p - k + 1)
-            ]
-            for n in self.neurons
-        ]
-
-
-def max_pool(maps):
-    return [
-        [
-            [
-                vmax([m[i][j], m[i][j + 1], m[i + 1][j], m[i + 1][j + 1]])
-                for j in range(0, len(m[0]), 2)
-            ]
-            for i in range(0, len(m), 2)
-        ]
-        for m in maps
-    ]
-
-
-class TinyCNN(Module):
-    def __init__(self):
-        self.conv = HandConv(2, 4, 3, 1, seed=0)
-        self.head = Layer(4 * 3 * 3, 3, activation=None, seed=1)
-
-    def forward(self, img):
-        maps = [[[v.relu() for v in row] for row in m] for m in self.conv(img)]
-        return self.head([v for m in max_pool(maps) for row in m for v in row])
-
-
 def test_a_convolution_replays_as_one_matrix_product_and_pooling_as_one_kernel():
-    net = TinyCNN()
+    net = ConvNet(size=8, cin=2, c1=4, c2=3, classes=3, seed=0)
     rng = np.random.default_rng(0)
-    images, labels = rng.uniform(-1, 1, (5, 2, 6, 6)), [0, 1, 2, 0, 1]
+    images, labels = rng.uniform(-1, 1, (5, 2, 8, 8)), [0, 1, 2, 0, 1]
     tape = BatchTape(net, cross_entropy)
     value, _ = tape(images, labels)
     tape.backward()
     kinds = [(type(k).__name__, getattr(k, "op", None) and k.op.name) for k in tape.program.kernels]
-    assert kinds == [("Grid", None), ("Apply", "relu"), ("Apply", "max"), ("Grid", None)]
-    conv = tape.program.kernels[0]
-    assert conv.a.slots.shape == (4, 18) and conv.x.slots.shape == (36, 18)  # filters x windows
+    layer = [("Grid", None), ("Apply", "relu"), ("Apply", "max")]
+    assert kinds == [*layer, *layer, ("Grid", None)]
+    conv1, conv2 = tape.program.kernels[0], tape.program.kernels[3]
+    assert conv1.a.slots.shape == (4, 18) and conv1.x.slots.shape == (64, 18)  # filters x windows
+    assert conv2.a.slots.shape == (3, 36) and conv2.x.slots.shape == (16, 36)
     expected, _, grads = eager_step(net, cross_entropy, images.tolist(), labels)
     assert_close([value], [expected])
     assert_close(tape_grads(tape, net), grads)
     # A new batch whose maxima sit elsewhere (the argmax moves): still the eager numbers.
-    images = rng.uniform(-1, 1, (9, 2, 6, 6))
+    images = rng.uniform(-1, 1, (9, 2, 8, 8))
     labels = [k % 3 for k in range(9)]
-    value, _ = tape(images, labels)
+    value, preds = tape(images, labels)
     tape.backward()
-    expected, _, grads = eager_step(net, cross_entropy, images.tolist(), labels)
+    expected, expected_preds, grads = eager_step(net, cross_entropy, images.tolist(), labels)
     assert_close([value], [expected])
+    assert_close([v for p in preds for v in p], expected_preds)
     assert_close(tape_grads(tape, net), grads)
+    torch = pytest.importorskip("torch")
+    theirs = net.to_torch()(torch.tensor(images)).detach().numpy().ravel()
+    assert_close([v for p in preds for v in p], theirs.tolist())
 
 
 def test_ties_and_nan_in_max_pooling_follow_eager():
