@@ -19,6 +19,7 @@ gradient arrays need no clearing between replays (``lower.sink_modes`` decides).
 
 from __future__ import annotations
 
+import math
 from functools import partial
 from typing import Any
 
@@ -140,7 +141,7 @@ def _check_finite(kernel: Apply, arrays: list[np.ndarray], buf: Buffers) -> None
     total = 0.0
     for a in arrays:
         total += np.add.reduce(a, axis=None)
-    if not np.isfinite(total):
+    if not math.isfinite(total):
         diagnose(kernel, buf)
 
 
@@ -228,6 +229,10 @@ class Sums(Kernel):
             if term[0] == "product":
                 _, a, av, b, bv = term
                 pairs = [(a, bv), (b, av)]
+                if a.needs and np.array_equal(a.slots, b.slots) and a.space == b.space:
+                    # Squares (an L2 penalty's p * p): g b + g a is 2 g a exactly, one write.
+                    calls.append(_grad_into(a, bv, g, buf, batched, twice=True))
+                    continue
             else:
                 _, c, cv = term
                 pairs = [(c, None)]
@@ -258,10 +263,19 @@ def _term_into(term: tuple[Any, ...], dst: np.ndarray) -> Call:
     return lambda: np.copyto(dst, np.add.reduce(c * coef, axis=1))
 
 
-def _grad_into(opd: Operand, other: Any, g: np.ndarray, buf: Buffers, batched: bool) -> Call:
+def _grad_into(
+    opd: Operand, other: Any, g: np.ndarray, buf: Buffers, batched: bool, twice: bool = False
+) -> Call:
     """The call adding (or, first, writing) a term's gradient into ``opd``: ``g * other`` for a
     factor, ``g * coef`` for a plain term; summed over the samples for an unbatched operand of
-    a batched node (a weight's gradient is the sum of its per-sample gradients)."""
+    a batched node (a weight's gradient is the sum of its per-sample gradients). ``twice``
+    doubles it (a square's two factors), exactly: x + x."""
+    if twice:
+        write = sink(opd, buf)
+        gk = g[:, None]
+        if batched and not opd.batched:
+            return lambda: write(2.0 * np.add.reduce(gk * other, axis=-1))
+        return lambda: write(2.0 * (gk * other))
     k = opd.slots.shape[1]
     coef = None if other is not None else opd.coef
     sl = contiguous(opd.slots.ravel())

@@ -17,7 +17,7 @@ import numpy as np
 from ..gc_pause import gc_paused
 from .kernels import Grid, Kernel
 from .lower import Lowering, sink_modes
-from .operands import Buffers
+from .operands import Buffers, contiguous
 from .passes import Slots, batched_nodes, fuse_linear, gradient_nodes, schedule, use_counts
 from .record import Recording, Rows
 from .tape import StructureError
@@ -95,6 +95,7 @@ class Program:
         self.sizes = slots.sizes
         self.clear_rows, self.clear_entries = sink_modes(kernels, self.seed_rows, self.sizes)
         self.seeds_repeat = np.unique(self.seed_rows).size < self.seed_rows.size
+        self.seed_slice = contiguous(self.seed_rows)  # a slice is cheaper than an index
         self.u = np.zeros(self.sizes[1])
         self.gu = np.zeros(self.sizes[1])
         literal_entries, self.literal_rows = slots.literal_values()
@@ -170,6 +171,8 @@ class Program:
         if self.seeds_repeat:
             gb[self.seed_rows] = 0.0
             np.add.at(gb, self.seed_rows, np.broadcast_to(seed, (len(self.seed_rows), buf.batch)))
+        elif self.seed_slice is not None:
+            gb[self.seed_slice] = seed
         else:
             gb[self.seed_rows] = seed
         for call in buf.backward:
