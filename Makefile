@@ -26,13 +26,19 @@ docs-images: $(STAMP)
 	$(PY) demos/spirals.py --out $(DOCS_BUILD)
 	mkdir -p docs
 	cp $(DOCS_BUILD)/neuron_graph.svg $(DOCS_BUILD)/neuron_graph.png \
-		$(DOCS_BUILD)/moons_boundary.png $(DOCS_BUILD)/spirals_regions.png docs/
+		$(DOCS_BUILD)/moons_boundary.png $(DOCS_BUILD)/spirals_regions.png \
+		$(DOCS_BUILD)/moons_training.gif docs/
+	# The training page as a browser shows it (needs chromium, chromium-driver and selenium).
+	$(PY) docs/screenshot.py $(DOCS_BUILD)/moons_training.html docs/moons_training.png \
+		--frame 30 --hover 'path.edge[data-to="3_0"][data-from="2_4"]' --size 1440x1080
 
 bench: $(STAMP)
-	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) -m pip install --quiet -e '.[bench,torch,digits]'
 	$(PY) benchmarks/vs_micrograd.py
 	@echo
 	$(PY) benchmarks/tape.py
+	@echo
+	$(PY) benchmarks/digits.py
 
 lint: $(STAMP)
 	$(PY) -m pip install --quiet ruff
@@ -45,4 +51,4 @@ format: $(STAMP)
 	$(PY) -m ruff check --fix .
 
 clean:
-	rm -rf $(VENV) out build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) out build dist *.egg-info .pytest_cache .hypothesis

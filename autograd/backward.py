@@ -1,24 +1,33 @@
-"""Reverse-mode autodiff: the chain rule over the op table, run two ways.
+"""Reverse-mode autodiff: the chain rule over the op table.
 
-``backward`` writes straight into ``.grad`` (the hot loop of training); ``gradients`` keeps the
-same chain rule in a dict, so the functional API never touches a caller's ``.grad``. Both take
-their local derivatives from the table: ``gradients`` and higher-order backward call each rule
-through ``local_grads``; backward on floats runs a loop compiled from the rules at import
-(``FLOAT_BACKPROP_SOURCE``), which adds bit for bit what calling them would.
+The whole algorithm is :func:`chain_rule`: visit the nodes from the root back to the inputs (the
+reverse of a topological order), and at each node ask its op's rule for the local derivatives,
+multiplied by the node's own gradient, and add them to its inputs' gradients. ``backward()``
+runs it into the ``.grad`` fields; the functional ``grad`` family runs it into a dict (so a
+caller's ``.grad`` is never touched); on Values instead of floats it builds a graph of the
+gradient itself, which can be differentiated again (``create_graph=True``, ``grad(grad(f))``).
+
+This is the plain engine, the one to read. Unless ``AUTOGRAD_PLAIN=1``, :mod:`autograd.codegen`
+swaps in ``Value.backward`` with the same sweep on floats compiled from the table (a branch per
+op, no rule called per node), and the tests hold the two to the same bits.
 """
 
 from __future__ import annotations
 
-import re
+import threading
 from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from contextlib import nullcontext
 from typing import Any
 
 from .grad_mode import enable_grad
-from .graph import _walk, topological_order
-from .namespaces import FLOAT, VALUE, as_code, compile_function
-from .ops import OPS, Op
+from .graph import topological_order
+from .namespaces import FLOAT, VALUE
+from .ops import OPS
 from .value import Value, _is_number, _lift, data_of
+
+# Backward writes into the .grad of nodes that other threads may share: one pass at a time, so
+# two threads on one graph get exactly what they would get one after the other (as in PyTorch).
+ONE_PASS_AT_A_TIME = threading.RLock()
 
 
 def local_grads(node: Value, g: Any, m: Any = FLOAT) -> tuple[Any, ...]:
@@ -66,6 +75,58 @@ def chain_rule(
                 grads[parent] = contribution if seen is None else seen + contribution
 
 
+class _GradFields:
+    """The gradients as :func:`chain_rule` reads and writes them, kept in each node's ``.grad``."""
+
+    def get(self, node: Value) -> Any:
+        return node.grad
+
+    def __setitem__(self, node: Value, grad: Any) -> None:
+        node.grad = grad
+
+
+def backward(self: Value, grad: Any = 1.0, create_graph: bool = False) -> None:
+    """Backpropagate from this node: leaves' ``.grad += d(self)/d(leaf)``; every other node's
+    ``.grad`` is set to d(self)/d(node) for this pass.
+
+    With ``create_graph=True`` the leaves' grads are Values with a graph of their own, so they
+    can be differentiated again; other nodes get the float of theirs. As in PyTorch, a leaf's
+    grad then refers back to the leaf (``x.grad`` of ``x * x`` is ``2 x``): a reference cycle,
+    freed by the cyclic GC or by resetting the grad (``zero_grad()``).
+    """
+    seed = _seed(grad)
+    with ONE_PASS_AT_A_TIME:
+        if self.is_leaf:  # nothing to walk
+            self.grad = self.grad + seed
+            return
+        order = topological_order(self)
+        # This pass's gradients start from nothing; leaves keep theirs and accumulate.
+        start = None if create_graph else 0.0
+        for node in order:
+            if not node.is_leaf:
+                node.grad = start
+        self.grad = seed
+        m = VALUE if create_graph else FLOAT
+        with enable_grad() if create_graph else nullcontext():
+            for _ in chain_rule(order, _GradFields(), m):
+                pass
+        if create_graph:  # floats on inner nodes: a graph there would only make cycles
+            for node in order:
+                if not node.is_leaf:
+                    node.grad = 0.0 if node.grad is None else float(node.grad)
+
+
+def _seed(grad: Any) -> Any:
+    if isinstance(grad, Value):
+        return grad
+    if not _is_number(grad):
+        raise TypeError(f"backward: grad must be a number or a Value, got {type(grad).__name__}")
+    return float(grad)
+
+
+Value.backward = backward  # type: ignore[method-assign]
+
+
 def gradients(
     root: Value, seed: Any = 1.0, create_graph: bool = False, wrt: Iterable[Value] | None = None
 ) -> dict[Value, Any]:
@@ -97,103 +158,6 @@ def path_order(root: Value, wrt: Iterable[Value]) -> list[Value]:
             on_path.add(node)
             order.append(node)
     return order
-
-
-def backward(root: Value, grad: Any = 1.0, create_graph: bool = False) -> None:
-    """``root.backward()``: leaves accumulate, every other node gets this pass's gradient.
-
-    This is the hot loop of training, so it writes straight into ``.grad``; ``gradients`` is
-    the same chain rule into a dict, for the functional API.
-    """
-    if not (_is_number(grad) or isinstance(grad, Value)):
-        raise TypeError(f"backward: grad must be a number or a Value, got {type(grad).__name__}")
-    seed = grad if isinstance(grad, Value) else float(grad)
-    if root._x is None:  # a leaf: nothing to walk
-        root.grad = root.grad + seed
-        return
-    order = _walk([root], reset_grads=True)  # every non-leaf .grad starts this pass at 0
-    root.grad = seed
-    if create_graph:
-        with enable_grad():
-            _backprop(order, VALUE)
-    else:
-        _backprop(order, FLOAT)
-
-
-def _backprop(order: list[Value], m: Any) -> None:
-    if m is FLOAT:
-        _float_backprop(order)
-        return
-    for node in reversed(order):  # higher order: the rules run on Values and build a graph
-        if node._x is not None:
-            _by_rule(node, m)
-
-
-def _by_rule(node: Value, m: Any) -> None:
-    """Add ``node``'s contributions to its inputs' ``.grad``, calling the op's rule."""
-    for parent, contribution in zip(node.parents, local_grads(node, node.grad, m)):
-        if contribution is not None:
-            parent.grad = parent.grad + contribution
-
-
-# What a compiled rule may refer to, and the line that loads it: the gradient flowing in, the
-# node's value, its inputs' values and its constant.
-_LOADS = {"out": "out = node.data", "a": "a = x.data", "b": "b = y.data", "c": "c = node.arg"}
-
-
-def _compile_float_backprop() -> tuple[Callable[[list[Value]], None], str, tuple[str, ...]]:
-    """The backward loop on floats, written from the op table: the hot loop of training.
-
-    Each op with one or two inputs gets a branch holding its vjp rule as code: the rule itself,
-    run on ``SOURCE`` names (``MUL.vjp`` gives ``x.grad += (g * b)`` and ``y.grad += (g * a)``),
-    so backward calls no function for such a node (measured: ~40% faster than calling the rule).
-    Nodes with three or more inputs (sum, dot) call their rule once for all inputs; ops
-    registered after import call theirs through :func:`local_grads`. Returns the function, its
-    source text (``FLOAT_BACKPROP_SOURCE``, worth a read) and the ops compiled into it.
-    """
-    two = [op for op in OPS.values() if op.arity == 2]
-    one = [op for op in OPS.values() if op.arity == 1]
-    lines = [
-        "def float_backprop(order):",
-        "    for node in reversed(order):",
-        "        x = node._x",
-        "        if x is None:  # a leaf",
-        "            continue",
-        "        op = node.op",
-        "        g = node.grad",
-        "        y = node._y",
-        "        if y is not None:  # two inputs",
-        *_branches(two, "            "),
-        "        elif type(x) is tuple:  # three or more: one call of the rule for all of them",
-        "            data = map(data_of, x)",
-        "            for p, gp in zip(x, OPS[op].vjp(FLOAT, g, node.data, *data)):",
-        "                if gp is not None:",
-        "                    p.grad += gp",
-        *_branches(one, "        ", first="elif"),
-        "",
-    ]
-    source = "\n".join(lines)
-    scope = {"by_rule": _by_rule, "FLOAT": FLOAT, "OPS": OPS, "data_of": data_of}
-    backprop = compile_function(source, "float_backprop", scope, "autograd.backward")
-    return backprop, source, tuple(op.name for op in two + one)
-
-
-def _branches(ops: list[Op], indent: str, first: str = "if") -> list[str]:
-    """``if op == 'add': ...`` for each op, its rule as code; other ops call their rule."""
-    lines = []
-    for op in ops:
-        names = ["a", "b"][: op.arity] + (["c"] if op.has_arg else [])
-        contributions = as_code(op.name, op.vjp, "g", "out", *names)
-        code = " ".join(c.text for c in contributions if c is not None)
-        body = [load for name, load in _LOADS.items() if re.search(rf"\b{name}\b", code)]
-        body += [f"{p}.grad += {c.text}" for p, c in zip("xy", contributions) if c is not None]
-        keyword = first if not lines else "elif"
-        lines.append(f"{indent}{keyword} op == {op.name!r}:  # {op.doc.splitlines()[0]}")
-        lines += [f"{indent}    {line}" for line in body or ["pass"]]
-    return [*lines, f"{indent}else:", f"{indent}    by_rule(node, FLOAT)"]
-
-
-_float_backprop, FLOAT_BACKPROP_SOURCE, COMPILED_OPS = _compile_float_backprop()
 
 
 # ---- functional API ---------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Callable
 from typing import Any
 
@@ -20,8 +22,17 @@ def evaluate(f: Callable[..., Any], *inputs: float) -> float:
         return float(f(*(Value(x) for x in inputs)))
 
 
+def _check_tolerance(who: str, name: str, x: Any, positive: bool) -> None:
+    """A step or tolerance: a finite number, > 0 (a step) or >= 0 (a tolerance)."""
+    ok = isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x)
+    if not ok or x < 0 or (positive and x == 0):
+        wanted = "> 0" if positive else ">= 0"
+        raise ValueError(f"{who}: {name} must be a finite number {wanted}, got {x!r}")
+
+
 def numerical_grad(f: Callable[..., Any], *inputs: float, eps: float = 1e-6) -> list[float]:
     """Central differences: (f(x + eps) - f(x - eps)) / 2 eps for each input in turn."""
+    _check_tolerance("numerical_grad", "eps", eps, positive=True)
     xs = [_to_float(x, "numerical_grad input") for x in inputs]
     out = []
     for i, x in enumerate(xs):
@@ -42,6 +53,9 @@ def gradcheck(
     ``atol + rtol * |numeric|``; otherwise raises :class:`GradcheckError` with a table."""
     if not inputs:
         raise ValueError("gradcheck: needs at least one input")
+    _check_tolerance("gradcheck", "eps", eps, positive=True)
+    _check_tolerance("gradcheck", "atol", atol, positive=False)
+    _check_tolerance("gradcheck", "rtol", rtol, positive=False)
     xs = [_to_float(x, "gradcheck input") for x in inputs]
     analytic = grad(f, argnums=tuple(range(len(xs))))(*xs)
     numeric = numerical_grad(f, *xs, eps=eps)

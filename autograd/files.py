@@ -100,12 +100,16 @@ def read_bounded(path: str | os.PathLike[str], limit: int, who: str) -> bytes:
     shown = os.fspath(path)
     # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, forever.
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    with os.fdopen(fd, "rb") as f:
-        st = os.fstat(fd)
+    try:
+        st = os.fstat(fd)  # before fdopen, which refuses a directory with an error naming the fd
         if not stat.S_ISREG(st.st_mode):
             raise ValueError(f"{who}: {shown!r} is {_kind(st.st_mode)}, not a regular file")
         if st.st_size > limit:
             raise ValueError(_too_big(who, shown, st.st_size, limit))
+    except BaseException:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "rb") as f:
         data = f.read(limit + 1)
     if len(data) > limit:  # it grew while we read
         raise ValueError(_too_big(who, shown, len(data), limit))

@@ -30,6 +30,13 @@ def topological_order(roots: Value | Iterable[Value]) -> list[Value]:
     return _walk(_roots(roots), reset_grads=False)
 
 
+def walk_resetting_grads(root: Value) -> list[Value]:
+    """``topological_order(root)``, setting every non-leaf node's ``.grad`` to 0.0 as it is
+    emitted: what the compiled backward needs before a pass, for one store per node instead of
+    a second loop over the graph."""
+    return _walk([root], reset_grads=True)
+
+
 def _walk(roots: list[Value], reset_grads: bool) -> list[Value]:
     """The walk behind :func:`topological_order`. With ``reset_grads`` it also sets the ``.grad``
     of every non-leaf node to 0.0 as it emits it (what backward needs before a pass, for the

@@ -10,15 +10,15 @@ Every rule in :mod:`autograd.ops` calls ``m.exp(x)``, ``m.where(c, a, b)``, ... 
 - ``NUMPY``: numpy arrays (the tape replays whole levels of a graph at once). numpy is imported
   on first use, so the engine itself needs only the standard library.
 - ``SOURCE``: Python source text. A rule run on :class:`Source` names returns its own code, which
-  eager mode compiles into Value's operators and into one backward loop, instead of calling a
-  rule per node (:func:`as_code`).
+  the speed layer (:mod:`autograd.codegen`) compiles into Value's operators and into one
+  backward loop, instead of calling a rule per node.
+
+All four provide the same functions (a test holds them to it).
 """
 
 from __future__ import annotations
 
-import linecache
 import math
-from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -128,34 +128,48 @@ FLOAT = SimpleNamespace(
     argmax=_argmax,
 )
 
-# On Values every function is the Value method of the same name, so each call records a node.
-# Comparisons on Values compare their data, which is what where/sign need.
+
+# On Values every function records a node, so a backward pass run on VALUE builds a graph of its
+# own (higher-order gradients). Like FLOAT's, these functions are total: a derivative that is
+# infinite (d/dx sqrt(x) at 0) is inf or nan as in PyTorch, never a domain error raised from an
+# op the user never wrote. Comparisons on Values compare their data (where, sign).
+def _total(op_name: str) -> Any:
+    def run(*xs: Any) -> Any:
+        from . import value  # value.py imports this module: look it up when a rule runs
+
+        return value.apply(op_name, xs, check=False)
+
+    return run
+
+
+def _total_pow(x: Any, n: Any) -> Any:
+    from . import value
+
+    if isinstance(n, value.Value):
+        return value.apply("pow_value", (x, n), check=False)
+    return value.apply("pow", (x,), float(n), check=False)
+
+
 VALUE = SimpleNamespace(
     name="value",
-    exp=lambda x: x.exp(),
-    log=lambda x: x.log(),
-    sqrt=lambda x: x.sqrt(),
-    tanh=lambda x: x.tanh(),
-    sigmoid=lambda x: x.sigmoid(),
-    softplus=lambda x: x.softplus(),
-    sin=lambda x: x.sin(),
-    cos=lambda x: x.cos(),
-    abs=abs,
+    exp=_total("exp"),
+    log=_total("log"),
+    sqrt=_total("sqrt"),
+    tanh=_total("tanh"),
+    sigmoid=_total("sigmoid"),
+    softplus=_total("softplus"),
+    sin=_total("sin"),
+    cos=_total("cos"),
+    abs=_total("abs"),
     sign=lambda x: float((x > 0) - (x < 0)),
     where=FLOAT.where,
     iszero=lambda x: float(x) == 0.0,
-    div=lambda a, b: a / b,
-    pow=lambda x, n: x**n,
+    div=_total("div"),
+    pow=_total_pow,
     sum=sum,
-    max=lambda xs: _value().vmax(xs),
-    argmax=lambda xs: _argmax([x.data for x in xs]),
+    max=lambda xs: _total("max")(*xs),
+    argmax=lambda xs: _argmax([float(x) for x in xs]),
 )
-
-
-def _value() -> Any:
-    from . import value  # value.py imports this module: look it up when a rule first runs
-
-    return value
 
 
 class Source:
@@ -163,12 +177,15 @@ class Source:
 
     Every operation is written out in full parentheses, so the text computes what the rule
     computes on floats, operation for operation, in the same order: the same number, bit for bit.
+    ``names`` are the variables the expression reads (``{"g", "b"}``), so whoever compiles it
+    knows what to load without reading the text.
     """
 
-    __slots__ = ("text",)
+    __slots__ = ("text", "names")
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, names: frozenset[str] | None = None) -> None:
         self.text = text
+        self.names = frozenset([text] if text.isidentifier() else ()) if names is None else names
 
     def __repr__(self) -> str:
         return f"Source({self.text!r})"
@@ -177,7 +194,7 @@ class Source:
         raise TypeError("a rule may not branch on its inputs with Python `if`: use m.where")
 
     def __neg__(self) -> Source:
-        return Source(f"(-{self.text})")
+        return Source(f"(-{self.text})", self.names)
 
 
 def _text(x: Any) -> str:
@@ -188,59 +205,39 @@ def _text(x: Any) -> str:
     raise TypeError(f"cannot write {x!r} into source code")
 
 
+def _names(*xs: Any) -> frozenset[str]:
+    return frozenset().union(*(x.names for x in xs if isinstance(x, Source)))
+
+
 def _infix(symbol: str, reflected: bool = False) -> Any:
     if reflected:
-        return lambda a, b: Source(f"({_text(b)} {symbol} {_text(a)})")
-    return lambda a, b: Source(f"({_text(a)} {symbol} {_text(b)})")
+        return lambda a, b: Source(f"({_text(b)} {symbol} {_text(a)})", _names(a, b))
+    return lambda a, b: Source(f"({_text(a)} {symbol} {_text(b)})", _names(a, b))
 
 
 for _name, _symbol in (("add", "+"), ("sub", "-"), ("mul", "*"), ("truediv", "/")):
     setattr(Source, f"__{_name}__", _infix(_symbol))
     setattr(Source, f"__r{_name}__", _infix(_symbol, reflected=True))
-for _name, _symbol in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<=")):
+for _name, _symbol in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<="), ("eq", "==")):
     setattr(Source, f"__{_name}__", _infix(_symbol))
 
 
 def _calls(name: str) -> Any:
-    return lambda *xs: Source(f"{name}({', '.join(map(_text, xs))})")
+    return lambda *xs: Source(f"{name}({', '.join(map(_text, xs))})", _names(*xs))
 
 
 # Each function becomes a call to FLOAT's function of the same name (compiled code runs with
-# FLOAT's functions as its globals), except the three a network uses per node, written inline
+# FLOAT's functions as its globals), except the two a network uses per node, written inline
 # so compiled code calls nothing for them. FLOAT's functions never raise, so a conditional
 # expression that evaluates one branch gives the number FLOAT.where gives after computing both.
 SOURCE = SimpleNamespace(
     **{name: _calls(name) for name, f in vars(FLOAT).items() if callable(f)},
 )
 SOURCE.name = "source"
-SOURCE.where = lambda c, a, b: Source(f"({_text(a)} if {_text(c)} else {_text(b)})")
-SOURCE.iszero = lambda x: Source(f"({_text(x)} == 0)")
-
-
-def as_code(op_name: str, rule: Callable[..., Any], *names: str) -> Any:
-    """What ``rule`` gives when run on ``SOURCE`` with the arguments ``names``: its code,
-    as a Source (a forward rule) or a tuple of them (a vjp). Errors name the op."""
-    try:
-        return rule(SOURCE, *map(Source, names))
-    except TypeError as e:
-        raise TypeError(f"{op_name}: its rule cannot be written as code: {e}") from None
-
-
-def compile_function(source: str, name: str, scope: dict[str, Any], where: str) -> Any:
-    """Run ``source`` (code written with SOURCE) in ``scope`` and return its function ``name``.
-
-    ``scope`` is the code's globals: FLOAT's functions are added to it, since a rule written as
-    code calls them by name (the function itself is bound elsewhere, so a method named ``log``
-    still finds FLOAT's ``log``). ``where`` names the code in tracebacks, which show its lines.
-    """
-    for fname, f in vars(FLOAT).items():
-        if callable(f):
-            scope.setdefault(fname, f)
-    filename = f"<{where}, compiled from the op table>"
-    defined: dict[str, Any] = {}
-    exec(compile(source, filename, "exec"), scope, defined)  # noqa: S102 - written from the table
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    return defined[name]
+SOURCE.where = lambda c, a, b: Source(
+    f"({_text(a)} if {_text(c)} else {_text(b)})", _names(c, a, b)
+)
+SOURCE.iszero = lambda x: Source(f"({_text(x)} == 0)", _names(x))
 
 
 def _numpy_namespace() -> SimpleNamespace:

@@ -29,6 +29,8 @@ class Op:
     carries one constant that is not a Value. ``check(out, *xs)`` returns the error a forward
     pass on floats must raise (its message without the op name), or None. ``examples`` are
     input points (with the arg last, when there is one) at which the tests check the rules.
+    ``methods`` names the ``Value`` methods that run the op (``("__mul__", "__rmul__")``); any
+    op, with or without methods, runs as ``autograd.value.apply(name, inputs)``.
     """
 
     name: str
@@ -40,6 +42,7 @@ class Op:
     examples: tuple[tuple[float, ...], ...]
     has_arg: bool = False
     check: Check | None = None
+    methods: tuple[str, ...] = ()
 
     def describe(self, arg: Any = None) -> str:
         """The op's label for a picture, with its constant filled in (``**2``, ``leaky(0.01)``)."""
@@ -77,7 +80,7 @@ def _nonzero_divisor(out: float, a: float, b: float) -> ZeroDivisionError | None
 def _pow_domain(out: float, x: float, n: float) -> ArithmeticError | ValueError | None:
     if x == 0 and n < 0:
         return ZeroDivisionError(f"0.0 cannot be raised to a negative power, got {x!r} ** {n!r}")
-    if x < 0 and not float(n).is_integer():
+    if x < 0 and math.isfinite(n) and not float(n).is_integer():  # (-8) ** inf is IEEE's
         return ValueError(
             f"negative base with a non-integer exponent has no real result, got {x!r} ** {n!r}"
         )
@@ -136,6 +139,7 @@ ADD = register(
         vjp=lambda m, g, out, a, b: (g, g),
         doc="a + b;  d/da = 1, d/db = 1",
         examples=((1.5, -2.0), (0.3, 0.7)),
+        methods=("__add__", "__radd__"),
     )
 )
 SUB = register(
@@ -147,6 +151,7 @@ SUB = register(
         vjp=lambda m, g, out, a, b: (g, -g),
         doc="a - b;  d/da = 1, d/db = -1",
         examples=((1.5, -2.0), (0.3, 0.7)),
+        methods=("__sub__", "__rsub__"),
     )
 )
 MUL = register(
@@ -158,6 +163,7 @@ MUL = register(
         vjp=lambda m, g, out, a, b: (g * b, g * a),
         doc="a * b;  d/da = b, d/db = a",
         examples=((1.5, -2.0), (0.3, 0.7)),
+        methods=("__mul__", "__rmul__"),
     )
 )
 DIV = register(
@@ -170,6 +176,7 @@ DIV = register(
         doc="a / b;  d/da = 1/b, d/db = -a/b^2",
         examples=((1.5, -2.0), (0.3, 0.7)),
         check=_nonzero_divisor,
+        methods=("__truediv__", "__rtruediv__"),
     )
 )
 NEG = register(
@@ -181,6 +188,7 @@ NEG = register(
         vjp=lambda m, g, out, x: (-g,),
         doc="-x;  d/dx = -1",
         examples=((1.5,), (-0.4,)),
+        methods=("__neg__",),
     )
 )
 POW = register(
@@ -194,6 +202,7 @@ POW = register(
         examples=((1.7, 2), (0.6, -1.5), (-1.2, 3), (2.5, 0.5)),
         has_arg=True,
         check=_pow_domain,
+        methods=("__pow__",),
     )
 )
 POW_VALUE = register(
@@ -210,6 +219,7 @@ POW_VALUE = register(
         doc="x^y for a Value y;  d/dx = y x^(y-1), d/dy = x^y log x",
         examples=((1.5, 2.3), (0.7, -0.4), (2.0, 3.0)),
         check=_pow_domain,
+        methods=("__rpow__",),
     )
 )
 EXP = register(
@@ -222,6 +232,7 @@ EXP = register(
         doc="e^x;  d/dx = e^x",
         examples=((0.5,), (-1.3,), (3.0,)),
         check=_exp_range,
+        methods=("exp",),
     )
 )
 LOG = register(
@@ -234,6 +245,7 @@ LOG = register(
         doc="ln x;  d/dx = 1/x",
         examples=((0.5,), (3.0,)),
         check=_positive,
+        methods=("log",),
     )
 )
 SQRT = register(
@@ -246,6 +258,7 @@ SQRT = register(
         doc="sqrt(x);  d/dx = 1 / (2 sqrt(x))",
         examples=((0.5,), (3.0,)),
         check=_non_negative,
+        methods=("sqrt",),
     )
 )
 TANH = register(
@@ -257,6 +270,7 @@ TANH = register(
         vjp=lambda m, g, out, x: (g * (1.0 - out * out),),
         doc="tanh x;  d/dx = 1 - tanh(x)^2",
         examples=((0.5,), (-1.3,), (2.0,)),
+        methods=("tanh",),
     )
 )
 SIGMOID = register(
@@ -268,6 +282,7 @@ SIGMOID = register(
         vjp=lambda m, g, out, x: (g * out * (1.0 - out),),
         doc="σ(x) = 1 / (1 + e^-x);  d/dx = σ(x) (1 - σ(x))",
         examples=((0.5,), (-1.3,), (4.0,)),
+        methods=("sigmoid",),
     )
 )
 RELU = register(
@@ -281,6 +296,7 @@ RELU = register(
         vjp=lambda m, g, out, x: (m.where(x <= 0, 0.0, g),),
         doc="max(x, 0);  d/dx = 0 if x <= 0 else 1 (nan passes through, as in PyTorch)",
         examples=((0.5,), (-1.3,)),
+        methods=("relu",),
     )
 )
 LEAKY_RELU = register(
@@ -293,6 +309,7 @@ LEAKY_RELU = register(
         doc="x if x > 0 else slope x;  d/dx = 1 if x > 0 else slope",
         examples=((0.5, 0.01), (-1.3, 0.01), (-0.4, 0.2)),
         has_arg=True,
+        methods=("leaky_relu",),
     )
 )
 SOFTPLUS = register(
@@ -304,6 +321,7 @@ SOFTPLUS = register(
         vjp=lambda m, g, out, x: (g * m.sigmoid(x),),
         doc="ln(1 + e^x);  d/dx = σ(x)",
         examples=((0.5,), (-1.3,), (3.0,)),
+        methods=("softplus",),
     )
 )
 SIN = register(
@@ -315,6 +333,7 @@ SIN = register(
         vjp=lambda m, g, out, x: (g * m.cos(x),),
         doc="sin x;  d/dx = cos x",
         examples=((0.5,), (-1.3,), (3.0,)),
+        methods=("sin",),
     )
 )
 COS = register(
@@ -326,6 +345,7 @@ COS = register(
         vjp=lambda m, g, out, x: (-g * m.sin(x),),
         doc="cos x;  d/dx = -sin x",
         examples=((0.5,), (-1.3,), (3.0,)),
+        methods=("cos",),
     )
 )
 ABS = register(
@@ -337,6 +357,7 @@ ABS = register(
         vjp=lambda m, g, out, x: (g * m.sign(x),),
         doc="|x|;  d/dx = sign(x) (0 at 0, as in PyTorch)",
         examples=((0.5,), (-1.3,)),
+        methods=("__abs__",),
     )
 )
 SUM = register(
@@ -381,5 +402,6 @@ STOP_GRADIENT = register(
         vjp=lambda m, g, out, x: (None,),
         doc="x, with no gradient flowing back;  d/dx = 0 (JAX's stop_gradient)",
         examples=((1.5,), (-0.4,)),
+        methods=("stop_gradient",),
     )
 )

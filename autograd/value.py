@@ -1,4 +1,16 @@
-"""Value: one float plus the record of the op and inputs that produced it."""
+"""Value: one float plus the record of the op and the inputs that produced it.
+
+Every operator below does the same three things, which is all there is to building the graph:
+
+1. run the op's forward rule from the table on the inputs' floats (``MUL.fwd``: ``a * b``),
+2. check the op's domain (``log`` of a negative number raises an error that names it),
+3. make one node that remembers the op and its inputs (:func:`_node`).
+
+``backward()`` (in :mod:`autograd.backward`) later walks those nodes in reverse and applies the
+chain rule with each op's local derivative from the same table. This file is the plain engine, the
+one to read; :mod:`autograd.codegen` replaces the operators with faster copies compiled from the
+same table unless ``AUTOGRAD_PLAIN=1``, and the tests hold the two to the same numbers.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +19,8 @@ from collections.abc import Callable, Iterable, Sequence
 from operator import attrgetter
 from typing import Any
 
-from .grad_mode import ANYWHERE, MODE
-from .namespaces import FLOAT, as_code, compile_function
+from .grad_mode import GRAD_STATE, OPEN_CONTEXTS
+from .namespaces import FLOAT
 from .ops import (
     ABS,
     ADD,
@@ -36,93 +48,8 @@ from .ops import (
     Op,
 )
 
-_new = object.__new__
 # The ``.data`` of a Value, for map(): executors read many inputs' data at once.
 data_of = attrgetter("data")
-
-
-# An op's method, written out per op: its forward rule as code (``(a * b)``: the rule run on
-# SOURCE names), the table's domain check if the op has one, then the node (``_RECORD``: the
-# body of ``_node`` for one or two inputs). Most of a network's nodes are made here, so it is
-# one frame that calls nothing for +, - and * (measured: graph building ~20% faster than
-# calling the rule and ``_node``).
-_BINARY = """\
-def {name}(self, other):
-    if type(other) is not Value:
-        other = lift(other)
-        if other is None:
-            return NotImplemented{swap}
-    a = self.data
-    b = other.data
-    data = {forward}"""
-_UNARY = """\
-def {name}(self):
-    a = self.data
-    data = {forward}"""
-_SWAP = """
-    self, other = other, self"""
-_CHECK = """
-    err = OPS[{op!r}].check(data, {xs})
-    if err is not None:
-        raise named(OPS[{op!r}], err, ({inputs})) from None"""
-_RECORD = """
-    v = new(Value)
-    v.data = data
-    v.grad = 0.0
-    v._mark = None
-    if anywhere:  # some thread is in no_grad/enable_grad or a scope: read ours
-        enabled, v._meta = mode()  # the scope: no label, no constant
-        if not enabled:
-            v.op = ""
-            v._x = v._y = None
-            return v
-    else:
-        v._meta = None
-    v.op = {op!r}
-    v._x = self
-    v._y = {y}
-    return v
-"""
-# The written methods' globals; ``Value`` joins once the class exists.
-_SCOPE: dict[str, Any] = {"OPS": OPS, "new": _new, "anywhere": ANYWHERE.open, "mode": MODE.get}
-
-
-def _method(name: str, op: Op, reflected: bool = False, doc: str | None = None) -> Callable:
-    """The method ``name`` for a one- or two-input op of the table (``x.exp()``, ``x * y``;
-    ``other <op> self`` when ``reflected``). It runs the op forward on the data (a number
-    operand becomes a constant leaf first), checks its domain and records one node."""
-    binary = op.arity == 2
-    names = "a, b" if binary else "a"
-    source = (_BINARY if binary else _UNARY).format(
-        name=name,
-        forward=as_code(op.name, op.fwd, *names.split(", ")).text,
-        swap=_SWAP if reflected else "",
-    )
-    if op.check is not None:
-        source += _CHECK.format(op=op.name, xs=names, inputs="self, other" if binary else "self,")
-    source += _RECORD.format(op=op.name, y="other" if binary else "None")
-    method = compile_function(source, name, _SCOPE, f"autograd.value: Value.{name}")
-    method.__qualname__, method.__doc__ = f"Value.{name}", doc or op.doc
-    return method
-
-
-class _Meta:
-    """A node's label, op constant and scope, kept together when it has more than a scope."""
-
-    __slots__ = ("label", "scope", "arg")
-
-    def __init__(self, label: str, scope: tuple[str, ...] | None, arg: Any) -> None:
-        self.label, self.scope, self.arg = label, scope, arg
-
-
-def _pack(label: str, scope: tuple[str, ...] | None, arg: Any) -> Any:
-    """What ``Value._meta`` holds for these three fields: the smallest form that says them."""
-    if arg is None:
-        if not label:
-            return scope
-        if scope is None and type(label) is str:
-            return label
-    return _Meta(label, scope, arg)
 
 
 class Value:
@@ -134,17 +61,13 @@ class Value:
     ``label`` is a name for pictures and error messages; ``scope`` is the module path it was made
     in (None outside modules). Nodes hold no closures, so a dropped graph is freed at once.
 
-    The inputs live in two slots, ``_x`` and ``_y``, rather than in a tuple: a tuple would be a
-    second object per node for the cyclic GC to count and scan, and a network's graph is almost
-    all two-input nodes (one object instead of two halves the collector's work: ``benchmarks/``).
-    A leaf has ``_x = None``; a one-input node ``_y = None``; a node with three or more inputs
-    (``sum``, ``dot``) keeps their tuple in ``_x``. ``parents`` puts them back in a tuple.
-    ``_mark`` is where a graph walk (:mod:`autograd.graph`) notes that it has seen the node.
-
-    ``label``, ``arg`` and ``scope`` share one slot, ``_meta``, since most nodes have none of
-    them or only a scope: None, the scope tuple, the label string, or a :class:`_Meta` holding
-    all three. Eight slots instead of ten make a node 96 bytes instead of 112, which the cyclic
-    GC scans and a training step allocates 65,000 times (measured: ~5% of a step as run).
+    Storage, for the curious (it is what makes a node small): the inputs live in two slots,
+    ``_x`` and ``_y``, not in a tuple, since a tuple would be a second object per node for the
+    cyclic GC to count and scan. A leaf has ``_x = None``; a one-input node ``_y = None``; a node
+    with three or more inputs (``sum``, ``dot``, ``max``) keeps their tuple in ``_x``. ``label``,
+    ``arg`` and ``scope`` share one slot, ``_meta`` (None, the scope tuple, the label string, or
+    a :class:`_Meta` holding all three). ``_mark`` is where a graph walk notes its progress.
+    Eight slots make a node 96 bytes.
     """
 
     __slots__ = ("data", "grad", "op", "_x", "_y", "_meta", "_mark", "__weakref__")
@@ -156,55 +79,41 @@ class Value:
     op: str
     _x: Value | tuple[Value, ...] | None
     _y: Value | None
-    _mark: object
     _meta: Any
+    _mark: object
 
     def __init__(self, data: float, label: str = "") -> None:
         self.data = _to_float(data, "Value")
         self.grad = 0.0
         self.op = ""
         self._x = self._y = None
-        self._meta = _pack(label, MODE.get()[1] if ANYWHERE.open else None, None)
+        self._meta = _pack(_check_label(label), _scope_here(), None)
         self._mark = None
 
-    @property
-    def label(self) -> str:
-        """A name for pictures and error messages (``""`` for none)."""
-        m = self._meta
-        if type(m) is str:
-            return m
-        return m.label if type(m) is _Meta else ""
+    # ---- arithmetic: each operator is one op of the table ------------------------------------
+    def __add__(self, other: Any) -> Value:  # self + other
+        return _binary(ADD, self, other)
 
-    @label.setter
-    def label(self, label: str) -> None:
-        self._meta = _pack(label, self.scope, self.arg)
+    def __radd__(self, other: Any) -> Value:  # other + self
+        return _binary(ADD, other, self)
 
-    @property
-    def scope(self) -> tuple[str, ...] | None:
-        """The module path the node was made in (None outside modules)."""
-        m = self._meta
-        if type(m) is tuple:
-            return m
-        return m.scope if type(m) is _Meta else None
+    def __sub__(self, other: Any) -> Value:  # self - other
+        return _binary(SUB, self, other)
 
-    @property
-    def arg(self) -> Any:
-        """The op's constant, if it has one (the ``2`` of ``x ** 2``), else None."""
-        m = self._meta
-        return m.arg if type(m) is _Meta else None
+    def __rsub__(self, other: Any) -> Value:  # other - self
+        return _binary(SUB, other, self)
 
-    # ---- arithmetic: each operator is one op from the table ----------------------------------
-    __add__ = _method("__add__", ADD)  # self + other
-    __radd__ = _method("__radd__", ADD, reflected=True)  # other + self
-    __sub__ = _method("__sub__", SUB)
-    __rsub__ = _method("__rsub__", SUB, reflected=True)
-    __mul__ = _method("__mul__", MUL)
-    __rmul__ = _method("__rmul__", MUL, reflected=True)
-    __truediv__ = _method("__truediv__", DIV)
-    __rtruediv__ = _method("__rtruediv__", DIV, reflected=True)
-    __rpow__ = _method("__rpow__", POW_VALUE, reflected=True)  # 2 ** x
-    __neg__ = _method("__neg__", NEG)  # -self
-    __abs__ = _method("__abs__", ABS)
+    def __mul__(self, other: Any) -> Value:  # self * other
+        return _binary(MUL, self, other)
+
+    def __rmul__(self, other: Any) -> Value:  # other * self
+        return _binary(MUL, other, self)
+
+    def __truediv__(self, other: Any) -> Value:  # self / other
+        return _binary(DIV, self, other)
+
+    def __rtruediv__(self, other: Any) -> Value:  # other / self
+        return _binary(DIV, other, self)
 
     def __pow__(self, other: Any) -> Value:  # self ** other
         """``x ** n`` (op "pow", n a constant) or ``x ** y`` (op "pow_value", y a Value).
@@ -213,49 +122,76 @@ class Value:
         non-integer one raises ValueError. There d/dy = x^y ln x is nan, as in PyTorch.
         """
         if isinstance(other, Value):
-            return _pow_value(self, other)
+            return _binary(POW_VALUE, self, other)
         if not _is_number(other):
             return NotImplemented
         return _apply(POW, (self,), _to_float(other, "pow exponent"))
 
-    def __pos__(self) -> Value:
+    def __rpow__(self, other: Any) -> Value:  # other ** self
+        return _binary(POW_VALUE, other, self)
+
+    def __neg__(self) -> Value:  # -self
+        return _apply(NEG, (self,))
+
+    def __pos__(self) -> Value:  # +self
         return self
 
+    def __abs__(self) -> Value:  # abs(self)
+        return _apply(ABS, (self,))
+
     # ---- functions: one op each ---------------------------------------------------------------
-    exp = _method("exp", EXP, doc="e^x.")
-    log = _method("log", LOG, doc="Natural log; raises ValueError for x <= 0.")
-    sqrt = _method("sqrt", SQRT, doc="Square root; raises ValueError for x < 0.")
-    tanh = _method("tanh", TANH, doc="Hyperbolic tangent.")
-    sigmoid = _method("sigmoid", SIGMOID, doc="1 / (1 + e^-x), stable for any finite x.")
-    relu = _method("relu", RELU, doc="max(x, 0).")
-    softplus = _method("softplus", SOFTPLUS, doc="ln(1 + e^x), stable for any finite x.")
-    sin = _method("sin", SIN, doc="sin x.")
-    cos = _method("cos", COS, doc="cos x.")
+    def exp(self) -> Value:
+        """e^x."""
+        return _apply(EXP, (self,))
+
+    def log(self) -> Value:
+        """Natural log; raises ValueError for x <= 0."""
+        return _apply(LOG, (self,))
+
+    def sqrt(self) -> Value:
+        """Square root; raises ValueError for x < 0."""
+        return _apply(SQRT, (self,))
+
+    def tanh(self) -> Value:
+        """Hyperbolic tangent."""
+        return _apply(TANH, (self,))
+
+    def sigmoid(self) -> Value:
+        """1 / (1 + e^-x), stable for any finite x."""
+        return _apply(SIGMOID, (self,))
+
+    def relu(self) -> Value:
+        """max(x, 0); nan passes through, as in PyTorch."""
+        return _apply(RELU, (self,))
 
     def leaky_relu(self, slope: float = 0.01) -> Value:
         """x if x > 0 else slope * x."""
         return _apply(LEAKY_RELU, (self,), _to_float(slope, "leaky_relu slope"))
 
-    # ---- autodiff ---------------------------------------------------------------------------
-    def backward(self, grad: Any = 1.0, create_graph: bool = False) -> None:
-        """Backpropagate from this node: leaves' ``.grad += d(self)/d(leaf)``; every other node's
-        ``.grad`` is set to d(self)/d(node) for this pass. With ``create_graph=True`` the grads
-        are Values with a graph of their own, so they can be differentiated again."""
-        from .backward import backward
+    def softplus(self) -> Value:
+        """ln(1 + e^x), stable for any finite x."""
+        return _apply(SOFTPLUS, (self,))
 
-        backward(self, grad, create_graph)
+    def sin(self) -> Value:
+        """sin x."""
+        return _apply(SIN, (self,))
+
+    def cos(self) -> Value:
+        """cos x."""
+        return _apply(COS, (self,))
+
+    def stop_gradient(self) -> Value:
+        """The same number as a node that passes no gradient back. Unlike :meth:`detach` (a new
+        leaf), it stays in the graph, so a traced tape recomputes it on every replay."""
+        return _apply(STOP_GRADIENT, (self,))
 
     def detach(self) -> Value:
         """The same number as a new leaf with no history."""
         return Value(self.data, self.label)
 
-    stop_gradient = _method(
-        "stop_gradient",
-        STOP_GRADIENT,
-        doc="The same number as a node of the graph that passes no gradient back (unlike "
-        "``detach()``, a traced tape recomputes it on every replay).",
-    )
+    # ``backward()`` is defined in autograd/backward.py, beside the chain rule it runs.
 
+    # ---- the record ---------------------------------------------------------------------------
     @property
     def parents(self) -> tuple[Value, ...]:
         """The inputs, in argument order (``x * x`` has ``(x, x)``); ``()`` for a leaf."""
@@ -272,7 +208,33 @@ class Value:
         """True for Values no op produced: parameters, inputs, constants."""
         return self._x is None
 
-    # ---- Python protocol --------------------------------------------------------------------
+    @property
+    def label(self) -> str:
+        """A name for pictures and error messages (``""`` for none)."""
+        m = self._meta
+        if type(m) is str:
+            return m
+        return m.label if type(m) is _Meta else ""
+
+    @label.setter
+    def label(self, label: str) -> None:
+        self._meta = _pack(_check_label(label), self.scope, self.arg)
+
+    @property
+    def scope(self) -> tuple[str, ...] | None:
+        """The module path the node was made in (None outside modules)."""
+        m = self._meta
+        if type(m) is tuple:
+            return m
+        return m.scope if type(m) is _Meta else None
+
+    @property
+    def arg(self) -> Any:
+        """The op's constant, if it has one (the ``2`` of ``x ** 2``), else None."""
+        m = self._meta
+        return m.arg if type(m) is _Meta else None
+
+    # ---- Python protocol ----------------------------------------------------------------------
     def __float__(self) -> float:
         return float(self.data)
 
@@ -304,6 +266,86 @@ class Value:
         return f"Value({', '.join(parts)})"
 
 
+# ---- making nodes ---------------------------------------------------------------------------
+
+
+def _binary(op: Op, a: Any, b: Any) -> Value:
+    """``op(a, b)`` where one side is a Value and the other a Value or a number (which becomes a
+    constant leaf); NotImplemented for anything else, so Python can try the other operand."""
+    a, b = _lift(a), _lift(b)
+    if a is None or b is None:
+        return NotImplemented
+    return _apply(op, (a, b))
+
+
+def _apply(op: Op, parents: tuple[Value, ...], arg: Any = None, check: bool = True) -> Value:
+    """Run ``op`` forward on the parents' data, check its domain, record the node."""
+    xs = [p.data for p in parents]
+    if arg is not None:
+        xs.append(arg)
+    data = op.fwd(FLOAT, *xs)
+    if check and op.check is not None:
+        err = op.check(data, *xs)
+        if err is not None:
+            raise _named(op, err, parents) from None
+    return _node(data, op.name, parents, arg)
+
+
+def _node(data: float, op: str, parents: tuple[Value, ...], arg: Any = None) -> Value:
+    """A new Value recording ``op`` on ``parents``, or a plain leaf inside ``no_grad``."""
+    v = object.__new__(Value)
+    v.data = data
+    v.grad = 0.0
+    v._mark = None
+    enabled, scope = GRAD_STATE.get() if OPEN_CONTEXTS else (True, None)
+    if not enabled or not parents:
+        v.op = ""
+        v._x = v._y = None
+        v._meta = scope
+        return v
+    v.op = op
+    v._meta = scope if arg is None else _Meta("", scope, arg)
+    if len(parents) == 1:
+        v._x, v._y = parents[0], None
+    elif len(parents) == 2:
+        v._x, v._y = parents
+    else:
+        v._x, v._y = parents, None
+    return v
+
+
+def _named(op: Op, err: Exception, parents: Sequence[Value]) -> Exception:
+    """The domain error ``err`` of ``op``, saying which op and which labelled inputs."""
+    labels = [p.label for p in parents if p.label]
+    where = f" (Value {', '.join(map(repr, labels))})" if labels else ""
+    return type(err)(f"{op.name}: {err}{where}")
+
+
+class _Meta:
+    """A node's label, op constant and scope, kept together when it has more than a scope."""
+
+    __slots__ = ("label", "scope", "arg")
+
+    def __init__(self, label: str, scope: tuple[str, ...] | None, arg: Any) -> None:
+        self.label, self.scope, self.arg = label, scope, arg
+
+
+def _pack(label: str, scope: tuple[str, ...] | None, arg: Any) -> Any:
+    """What ``Value._meta`` holds for these three fields: the smallest form that says them."""
+    if arg is None:
+        if not label:
+            return scope
+        if scope is None:
+            return label
+    return _Meta(label, scope, arg)
+
+
+def _scope_here() -> tuple[str, ...] | None:
+    return GRAD_STATE.get()[1] if OPEN_CONTEXTS else None
+
+
+# ---- numbers in, numbers out ----------------------------------------------------------------
+
 # Called as observer(value, symbol, other, result) whenever Python control flow reads a Value
 # through a comparison or a truth test; the tape uses it to notice data-dependent structure.
 DATA_OBSERVERS: list[Callable[[Value, str, Any, bool], None]] = []
@@ -316,17 +358,29 @@ def _observed(v: Value, symbol: str, other: Any, result: bool) -> bool:
 
 
 def _is_number(x: Any) -> bool:
-    return isinstance(x, (float, int, numbers.Real)) and not isinstance(x, Value)
+    return isinstance(x, numbers.Real) and not isinstance(x, Value)
 
 
 def _to_float(x: Any, what: str) -> float:
+    """``x`` as a float, or an error that names ``what`` and ``x``."""
     if type(x) is float:
         return x
-    if isinstance(x, numbers.Real) and not isinstance(x, Value):
-        return float(x)
     if isinstance(x, Value):
         raise TypeError(f"{what}: expected a number, got a Value; use .data or .detach()")
-    raise TypeError(f"{what}: expected a real number, got {type(x).__name__} {x!r}")
+    if not isinstance(x, numbers.Real):
+        raise TypeError(f"{what}: expected a real number, got {type(x).__name__} {x!r}")
+    try:
+        return float(x)
+    except OverflowError:  # an int beyond the float range (about 1.8e308)
+        text = str(x)
+        shown = text if len(text) <= 24 else f"{text[:12]}...{text[-6:]} ({len(text)} digits)"
+        raise OverflowError(f"{what}: {shown} is too large for a float") from None
+
+
+def _check_label(label: Any) -> str:
+    if not isinstance(label, str):
+        raise TypeError(f"Value: label must be a str, got {type(label).__name__} {label!r}")
+    return label
 
 
 def _data(x: Any) -> float:
@@ -339,76 +393,29 @@ def _data(x: Any) -> float:
 
 def _lift(x: Any) -> Value | None:
     """``x`` as a Value (numbers become constant leaves), or None when it is not a number."""
-    if type(x) is Value:
-        return x
-    if type(x) is float or type(x) is int:
-        return _leaf(float(x))
     if isinstance(x, Value):
         return x
-    if isinstance(x, numbers.Real):
-        return _leaf(float(x))
+    if type(x) is float or _is_number(x):
+        return _node(_to_float(x, "Value"), "", ())
     return None
 
 
-def _leaf(data: float) -> Value:
-    return _node(data, "", (), None)
-
-
-def _node(data: float, op: str, parents: tuple[Value, ...], arg: Any) -> Value:
-    """A new Value recording ``op`` on ``parents``, or a plain leaf inside ``no_grad``."""
-    v = _new(Value)
-    v.data = data
-    v.grad = 0.0
-    v._mark = None
-    scope = None
-    if ANYWHERE.open:  # some thread is in no_grad/enable_grad or a scope: read ours
-        enabled, scope = MODE.get()
-        if not enabled:
-            parents = ()
-    n = len(parents)
-    if n == 0:
-        v._meta = scope
-        v.op = ""
-        v._x = v._y = None
-        return v
-    v._meta = scope if arg is None else _Meta("", scope, arg)
-    v.op = op
-    if n == 1:
-        v._x, v._y = parents[0], None
-    elif n == 2:
-        v._x, v._y = parents
-    else:
-        v._x, v._y = parents, None
+def _lift_or_raise(x: Any, what: str) -> Value:
+    v = _lift(x)
+    if v is None:
+        raise TypeError(f"{what}: expected a Value or a number, got {type(x).__name__} {x!r}")
     return v
 
 
-def _apply(op: Op, parents: tuple[Value, ...], arg: Any = None) -> Value:
-    """Run ``op`` forward on the parents' data and record the node (unless in ``no_grad``)."""
-    xs = list(map(data_of, parents))
-    if arg is not None:
-        xs.append(arg)
-    data = op.fwd(FLOAT, *xs)
-    if op.check is not None:
-        err = op.check(data, *xs)
-        if err is not None:
-            raise _named(op, err, parents) from None
-    return _node(data, op.name, parents, arg)
+# ---- any op by name, and the n-ary ones -----------------------------------------------------
 
 
-_pow_value = _method("__pow__", POW_VALUE)
+def apply(op: Op | str, inputs: Sequence[Any], arg: Any = None, check: bool = True) -> Value:
+    """Apply a table op to Values or numbers: ``apply("tanh", [x])``, ``apply("sum", xs)``.
 
-
-def _named(op: Op, err: Exception, parents: Sequence[Value]) -> Exception:
-    labels = [p.label for p in parents if p.label]
-    where = f" (Value {', '.join(map(repr, labels))})" if labels else ""
-    return type(err)(f"{op.name}: {err}{where}")
-
-
-_SCOPE.update(Value=Value, lift=_lift, named=_named)
-
-
-def apply(op: Op | str, inputs: Sequence[Any], arg: Any = None) -> Value:
-    """Apply a table op to Values or numbers: ``apply("tanh", [x])``, ``apply("sum", xs)``."""
+    ``check=False`` skips the domain check (the result is inf or nan instead of an error), as a
+    backward pass on Values does: a derivative may be infinite where the function is not.
+    """
     if isinstance(op, str):
         try:
             op = OPS[op]
@@ -420,20 +427,13 @@ def apply(op: Op | str, inputs: Sequence[Any], arg: Any = None) -> Value:
     if op.has_arg != (arg is not None):
         need = "needs" if op.has_arg else "takes no"
         raise ValueError(f"{op.name}: {need} a constant arg, got {arg!r}")
-    return _apply(op, parents, arg)
-
-
-def _lift_or_raise(x: Any, what: str) -> Value:
-    v = _lift(x)
-    if v is None:
-        raise TypeError(f"{what}: expected a Value or a number, got {type(x).__name__} {x!r}")
-    return v
+    return _apply(op, parents, arg, check)
 
 
 def vsum(values: Iterable[Any]) -> Value:
     """x1 + ... + xn as one n-ary node (one picture box, one backward step); 0 when empty."""
     values = list(values)
-    return apply(SUM, values) if values else _leaf(0.0)
+    return apply(SUM, values) if values else _node(0.0, "", ())
 
 
 def vmax(values: Iterable[Any]) -> Value:

@@ -1,4 +1,15 @@
-"""Timing helpers shared by the benchmarks (see "Benchmark rules" in DESIGN.md)."""
+"""Timing helpers shared by the benchmarks, and the rules every benchmark here keeps.
+
+- Engines are timed in the same process, in alternating blocks; tables quote medians and ratios.
+- Each timed block ends with ``gc.collect()``, so every engine pays for freeing its own graph
+  (otherwise one engine's garbage is collected inside the next engine's block).
+- Two ratios: as run (GC enabled) and with the GC paused during the steps (the collection still
+  inside the block). Say what else the process imported.
+- The tape's collection is amortised over a block of steps (a per-step ``gc.collect()`` costs
+  more than a step).
+- Compare with the limit (numpy written by hand for the same network) and with the peers a user
+  would pick (PyTorch eager batched, JAX ``jit``, ``torch.compile``), not only micrograd.
+"""
 
 from __future__ import annotations
 

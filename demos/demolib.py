@@ -8,6 +8,7 @@ the project is installed: the repo root goes on ``sys.path`` before ``autograd``
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Iterable
@@ -21,7 +22,11 @@ if str(ROOT) not in sys.path:
 
 def parser(doc: str | None, seed: int | None) -> argparse.ArgumentParser:
     """An ArgumentParser whose help is the demo's docstring, with ``--out`` and, for demos that
-    draw random numbers (``seed`` not None), ``--seed``."""
+    draw random numbers (``seed`` not None), ``--seed``. Every demo starts here, so this is also
+    where a console that cannot show ∂ (Windows' cp1252) gets ASCII instead of an error."""
+    from viz.console import ascii_fallback  # here, not at the top: the repo is on sys.path now
+
+    ascii_fallback(sys.stdout, sys.stderr)
     p = argparse.ArgumentParser(
         description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -69,7 +74,7 @@ def train_classifier(
 ) -> dict:
     """``nn.fit`` timed, then the decision regions and the loss curves drawn; returns the
     training accuracy, the loss per epoch, the seconds ``fit`` took, which engine ran ("tape" with
-    ``compile=True``, else "eager") and the two files."""
+    ``compile=True``, else "eager"), the two files and the ``History``."""
     import viz  # here, not at the top: the repo must be on sys.path first
     from nn import accuracy, fit, predict
 
@@ -77,8 +82,8 @@ def train_classifier(
     history = fit(mlp, X, y, **fit_args)
     seconds = time.perf_counter() - start
     files = [
-        viz.plot_decision_boundary(mlp, X, y, regions, title=title),
-        viz.plot_loss(history, curves, title=title.split(":")[0]),
+        os.fspath(viz.plot_decision_boundary(mlp, X, y, regions, title=title)),
+        os.fspath(viz.plot_loss(history, curves, title=title.split(":")[0])),
     ]
     acc = accuracy(predict(mlp, X), y)
     engine = "tape" if fit_args.get("compile") else "eager"
@@ -88,4 +93,15 @@ def train_classifier(
         "seconds": seconds,
         "engine": engine,
         "files": files,
+        "history": history,
     }
+
+
+def replay_training(mlp: Any, history: Any, X: list, y: list, stem: Path) -> list[str]:  # noqa: N803
+    """The training page (``<stem>_training.html``) and animation (``<stem>_training.gif``) of
+    a ``fit(..., record=k)``; returns the two paths."""
+    import viz
+
+    page = viz.training_html(mlp, history, X, y, stem.with_name(stem.name + "_training.html"))
+    gif = viz.training_animation(mlp, history, X, y, stem.with_name(stem.name + "_training.gif"))
+    return [page.path, gif.path]

@@ -4,10 +4,13 @@
 plus 1e-4 times the sum of squared parameters; SGD on the whole set with a learning rate
 falling linearly from 1.0 to 0.1 (1.0 - 0.9 k/100 over the default 100 steps), which reaches
 100% training accuracy. --fast trains with nn.fit(..., compile=True): the graph is traced once
-and replayed with numpy. Writes:
+and replayed with numpy. fit records the network after every step (--record N: every N), and
+the training is replayed. Writes:
 
-  moons_boundary.png   the decision regions with the points on top
-  moons_loss.png       loss and accuracy per step
+  moons_boundary.png     the decision regions with the points on top
+  moons_loss.png         loss and accuracy per step
+  moons_training.html    the network learning, snapshot by snapshot: open it in a browser
+  moons_training.gif     the decision boundary bending into shape, step by step
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--steps", type=demolib.positive_int, default=100, help="default: 100")
     p.add_argument("--points", type=demolib.positive_int, default=100, help="default: 100")
     p.add_argument("--fast", action="store_true", help="train on the numpy tape (compile=True)")
+    p.add_argument("--record", type=demolib.positive_int, default=1, help="snapshot every N steps")
     args = p.parse_args(argv)
     out = demolib.out_dir(args.out)
 
@@ -40,7 +44,9 @@ def main(argv: list[str] | None = None) -> dict:
         optimizer=SGD(mlp, lr=1.0, schedule=linear_decay(1.0, 0.1, args.steps)),
         epochs=args.steps,
         compile=args.fast,
+        record=args.record,
     )
+    run["files"] += demolib.replay_training(mlp, run["history"], X, y, out / NAME)
     loss = run["loss"]
     demolib.report(
         NAME,

@@ -10,6 +10,8 @@ table, one row per chain-rule step, and writes:
 
 from __future__ import annotations
 
+import os
+
 import demolib  # first: puts the repo on sys.path when run as a script
 
 import viz
@@ -50,7 +52,7 @@ def main(argv: list[str] | None = None) -> dict:
     files = [
         viz.render(o, out / "neuron_graph.svg", rankdir=args.rankdir),
         viz.render(o, out / "neuron_graph.png", rankdir=args.rankdir),
-        viz.backprop_html(o, out / "neuron_backprop.html", rankdir=args.rankdir),
+        os.fspath(viz.backprop_html(o, out / "neuron_backprop.html", rankdir=args.rankdir)),
     ]
     grads = {v.label: v.grad for v in leaves}
     shown = ", ".join(f"{k} {g:.4f}" for k, g in grads.items())

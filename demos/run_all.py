@@ -3,7 +3,7 @@
 1. tutorial_xor   the first tutorial's 3-4-1 sigmoid network, 1500 iterations
 2. study_scores   hours studied and slept -> test score, a small regression
 3. neuron         the lecture's neuron; backward printed step by step
-4. moons          micrograd's demo, 100 steps to 100% training accuracy
+4. moons          micrograd's demo, 100 steps to 100% training accuracy, replayed as a page
 5. spirals        three classes, cross-entropy and Adam, on the numpy tape (--fast)
 
 Each prints a one-line result; at the end a table lists the pictures and pages written.
@@ -30,7 +30,7 @@ TOUR = [
     (moons, []),
     (spirals, ["--fast"]),
 ]
-KINDS = {".svg": "SVG", ".png": "PNG", ".html": "HTML"}
+KINDS = {".svg": "SVG", ".png": "PNG", ".html": "HTML", ".gif": "GIF"}
 
 
 def size(n: int) -> str:
@@ -81,6 +81,7 @@ def main(argv: list[str] | None = None) -> dict:
     times = ", ".join(f"{name} {s:.1f} s" for name, s in seconds.items())
     print(f"\n{len(TOUR)} demos in {total:.1f} s ({times})")
     print(f"Step through backprop: open {Path(args.out) / 'neuron_backprop.html'} in a browser.")
+    print(f"Watch moons learn: open {Path(args.out) / 'moons_training.html'} in a browser.")
     print("The same moons training on the numpy tape: python demos/moons.py --fast")
     if others():
         print(f"Not in the tour, run alone: {', '.join(f'demos/{n}' for n in others())}")

@@ -3,10 +3,13 @@
 150 points in three spiral arms, labels 0, 1, 2; a 2 -> 16 -> 16 -> 3 network, tanh hidden
 layers and three linear outputs (logits); softmax cross-entropy; Adam on mini-batches of 30,
 reshuffled every epoch. --fast trains with nn.fit(..., compile=True), on the numpy tape.
-Writes:
+fit records the network after every epoch (--record N: every N), and the training is
+replayed. Writes:
 
-  spirals_regions.png   the class each point of the plane gets, with the data on top
-  spirals_loss.png      loss and accuracy per epoch
+  spirals_regions.png    the class each point of the plane gets, with the data on top
+  spirals_loss.png       loss and accuracy per epoch
+  spirals_training.html  the network learning, snapshot by snapshot: open it in a browser
+  spirals_training.gif   the three regions winding into spirals, epoch by epoch
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--batch-size", type=demolib.positive_int, default=30, help="default: 30")
     p.add_argument("--lr", type=float, default=0.03, help="Adam's learning rate (0.03)")
     p.add_argument("--fast", action="store_true", help="train on the numpy tape (compile=True)")
+    p.add_argument("--record", type=demolib.positive_int, default=1, help="snapshot every N epochs")
     args = p.parse_args(argv)
     out = demolib.out_dir(args.out)
 
@@ -45,7 +49,9 @@ def main(argv: list[str] | None = None) -> dict:
         batch_size=args.batch_size,
         seed=args.seed,
         compile=args.fast,
+        record=args.record,
     )
+    run["files"] += demolib.replay_training(mlp, run["history"], X, y, out / NAME)
     loss = run["loss"]
     demolib.report(
         NAME,

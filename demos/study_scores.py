@@ -10,6 +10,8 @@ predicts for a student it has not seen and writes:
 
 from __future__ import annotations
 
+import os
+
 import demolib  # first: puts the repo on sys.path when run as a script
 
 import viz
@@ -32,7 +34,7 @@ def main(argv: list[str] | None = None) -> dict:
     top = [max(col) for col in zip(*raw_x)]  # the scale the dataset divided by
     mlp = MLP(2, [3, 1], activation="sigmoid", output_activation="sigmoid", seed=args.seed)
     history = fit(mlp, X, y, loss=mse, optimizer=SGD(mlp, lr=args.lr), epochs=args.epochs)
-    files = [viz.plot_loss(history, out / "study_scores_loss.png", title="Study scores")]
+    files = [os.fspath(viz.plot_loss(history, out / "study_scores_loss.png", title="Study scores"))]
 
     fitted = [100 * s for s in predict(mlp, X)]
     new = [args.studied / top[0], args.slept / top[1]]

@@ -13,6 +13,8 @@ np.random.rand(4, 1). Prints the predictions against the targets and writes:
 
 from __future__ import annotations
 
+import os
+
 import demolib  # first: puts the repo on sys.path when run as a script
 import numpy as np
 
@@ -73,11 +75,11 @@ def main(argv: list[str] | None = None) -> dict:
         viz.render(loss, out / "xor_graph.svg", params=mlp),
         viz.render(loss, out / "xor_graph.png", params=mlp),
         viz.render(loss, out / "xor_neurons.png", params=mlp, collapse="neuron"),
-        viz.backprop_html(loss, out / "xor_backprop.html"),
+        os.fspath(viz.backprop_html(loss, out / "xor_backprop.html")),
     ]
 
     history = fit(mlp, X, y, loss=sse, optimizer=SGD(mlp, lr=args.lr), epochs=args.iterations)
-    files.insert(0, viz.plot_loss(history, out / "xor_loss.png", title="XOR tutorial"))
+    files.insert(0, os.fspath(viz.plot_loss(history, out / "xor_loss.png", title="XOR tutorial")))
     predictions = predict(mlp, X)
     print("input      target  prediction")
     for x, t, pred in zip(X, y, predictions):

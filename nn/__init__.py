@@ -1,5 +1,8 @@
 """Neural networks built from Values: modules, losses, optimizers, datasets, a training loop."""
 
+from typing import Any
+
+from . import clash  # noqa: F401 - first: says so clearly when 'autograd' is not ours (HIPS)
 from . import data as datasets
 from .layers import MLP, Layer, Neuron
 from .losses import (
@@ -13,7 +16,15 @@ from .losses import (
 )
 from .module import Module
 from .optim import SGD, Adam, Optimizer, linear_decay, step_decay
-from .train import History, Snapshot, accuracy, fit, predict
+from .train import History, NonFiniteLossError, Snapshot, accuracy, fit, predict
+
+
+def __getattr__(name: str) -> Any:
+    """``nn.__version__``: the version of scalar-autograd, from its metadata on first use."""
+    from autograd.version import lazy_version
+
+    return lazy_version(__name__)(name)
+
 
 __all__ = [
     "Module",
@@ -35,6 +46,7 @@ __all__ = [
     "datasets",
     "fit",
     "History",
+    "NonFiniteLossError",
     "Snapshot",
     "predict",
     "accuracy",

@@ -8,6 +8,7 @@ and regression targets, ints for class indices (``spirals``, ``blobs``). ``np.ar
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -16,13 +17,27 @@ import numpy as np
 Rows = list[list[float]]
 
 
-def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+def _rng(seed: int | np.random.Generator | None, name: str = "") -> np.random.Generator:
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
+        raise ValueError(f"{name}: seed must be None, an int >= 0 or a Generator, got {seed!r}")
+    return np.random.default_rng(seed)
+
+
+def _check_int(name: str, arg: str, n: Any, least: int = 1) -> None:
+    if not isinstance(n, int) or isinstance(n, bool) or n < least:
+        raise ValueError(f"{name}: {arg} must be an int >= {least}, got {n!r}")
 
 
 def _check_n(name: str, n: int, least: int = 1) -> None:
-    if not isinstance(n, int) or isinstance(n, bool) or n < least:
-        raise ValueError(f"{name}: n must be an int >= {least}, got {n!r}")
+    _check_int(name, "n", n, least)
+
+
+def _check_spread(name: str, arg: str, x: Any) -> None:
+    """A noise level or standard deviation: a finite number >= 0."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not 0 <= x < math.inf:
+        raise ValueError(f"{name}: {arg} must be a finite number >= 0, got {x!r}")
 
 
 def _shuffled(
@@ -59,7 +74,8 @@ def moons(
 ) -> tuple[Rows, list[float]]:
     """Two interleaving half circles (as sklearn's make_moons), Gaussian noise of std ``noise``."""
     _check_n("moons", n, 2)
-    rng = _rng(seed)
+    _check_spread("moons", "noise", noise)
+    rng = _rng(seed, "moons")
     n_out = n // 2
     t_out, t_in = np.linspace(0, math.pi, n_out), np.linspace(0, math.pi, n - n_out)
     x = np.concatenate(
@@ -82,9 +98,10 @@ def circles(
 ) -> tuple[Rows, list[float]]:
     """A circle (label 0) around a smaller one of radius ``factor`` (label 1), as make_circles."""
     _check_n("circles", n, 2)
-    if not 0 < factor < 1:
+    _check_spread("circles", "noise", noise)
+    if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0 < factor < 1:
         raise ValueError(f"circles: factor must be in (0, 1), got {factor!r}")
-    rng = _rng(seed)
+    rng = _rng(seed, "circles")
     n_out = n // 2
     t_out = np.linspace(0, 2 * math.pi, n_out, endpoint=False)
     t_in = np.linspace(0, 2 * math.pi, n - n_out, endpoint=False)
@@ -103,10 +120,10 @@ def spirals(
     n: int = 150, classes: int = 3, noise: float = 0.2, seed: int | None = 0
 ) -> tuple[Rows, list[int]]:
     """``classes`` interleaved spiral arms (CS231n's set), n points in all, labels 0..classes-1."""
+    _check_int("spirals", "classes", classes, 2)
     _check_n("spirals", n, classes)
-    if classes < 2:
-        raise ValueError(f"spirals: classes must be >= 2, got {classes!r}")
-    rng = _rng(seed)
+    _check_spread("spirals", "noise", noise)
+    rng = _rng(seed, "spirals")
     xs, ys = [], []
     for k, size in enumerate(np.array_split(np.arange(n), classes)):
         r = np.linspace(0.0, 1.0, len(size))
@@ -123,19 +140,36 @@ def blobs(
     dim: int = 2,
     seed: int | None = 0,
 ) -> tuple[Rows, list[int]]:
-    """Gaussian clusters of std ``std`` round ``centers`` (a count: drawn in [-10, 10]^dim)."""
-    rng = _rng(seed)
-    c = (
-        rng.uniform(-10.0, 10.0, (centers, dim))
-        if isinstance(centers, int)
-        else np.asarray(centers, float)
-    )
+    """Gaussian clusters of std ``std`` round ``centers``: a count (centres drawn uniformly in
+    [-10, 10]^dim) or a list of centres, each a list of ``dim`` coordinates."""
+    _check_spread("blobs", "std", std)
+    rng = _rng(seed, "blobs")
+    if isinstance(centers, int) and not isinstance(centers, bool):
+        _check_int("blobs", "centers", centers)
+        _check_int("blobs", "dim", dim)
+        c = rng.uniform(-10.0, 10.0, (centers, dim))
+    else:
+        c = _centres(centers)
     _check_n("blobs", n, len(c))
     xs, ys = [], []
     for k, size in enumerate(np.array_split(np.arange(n), len(c))):
         xs.append(c[k] + rng.normal(0.0, std, (len(size), c.shape[1])))
         ys.append(np.full(len(size), k))
     return _shuffled(np.concatenate(xs), np.concatenate(ys), rng, signed=False)
+
+
+def _centres(centers: Any) -> np.ndarray:
+    """Given centres as a (k, dim) float array, or ValueError naming what is wrong."""
+    try:
+        c = np.asarray(centers, dtype=float)
+    except (TypeError, ValueError):
+        c = None
+    if c is None or c.ndim != 2 or not c.size or not np.isfinite(c).all():
+        raise ValueError(
+            "blobs: centers must be a count >= 1 or a list of centres, each a list of finite "
+            f"coordinates of one length, got {centers!r}"
+        )
+    return c
 
 
 # ---- handling data ------------------------------------------------------------------------------
@@ -156,12 +190,20 @@ def train_test_split(
     """``X_train, X_test, y_train, y_test``; ``test_size`` a fraction in (0, 1) or a row count."""
     _same_length("train_test_split", X, y)
     n = len(X)
-    n_test = test_size if isinstance(test_size, int) else math.ceil(test_size * n)
-    if isinstance(test_size, bool) or not 0 < n_test < n:
+    if isinstance(test_size, int) and not isinstance(test_size, bool):
+        n_test = test_size
+    elif isinstance(test_size, numbers.Real) and 0 < test_size < 1:  # nan fails this too
+        n_test = math.ceil(test_size * n)
+    else:
+        raise ValueError(
+            "train_test_split: test_size must be a fraction in (0, 1) or a number of rows, "
+            f"got {test_size!r}"
+        )
+    if not 0 < n_test < n:
         raise ValueError(
             f"train_test_split: test_size {test_size!r} leaves no train or no test rows of {n}"
         )
-    order = _rng(seed).permutation(n).tolist() if shuffle else list(range(n))
+    order = _rng(seed, "train_test_split").permutation(n).tolist() if shuffle else list(range(n))
     test, train = order[:n_test], order[n_test:]
     return _rows(X, train), _rows(X, test), _rows(y, train), _rows(y, test)
 
@@ -203,7 +245,7 @@ def batches(
         return
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batches: batch_size must be an int >= 1, got {batch_size!r}")
-    order = _rng(seed).permutation(n).tolist() if shuffle else list(range(n))
+    order = _rng(seed, "batches").permutation(n).tolist() if shuffle else list(range(n))
     for start in range(0, n, batch_size):
         idx = order[start : start + batch_size]
         yield [X[i] for i in idx], [y[i] for i in idx]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence, Set
 from operator import mul
 from typing import Any
 
@@ -41,6 +41,11 @@ def _activation(name: str | None) -> str | None:
 def _inputs(x: Any, nin: int, who: str) -> Sequence[Any]:
     """``x`` as a list of ``nin`` numbers or Values, or an error saying what is wrong."""
     if type(x) is not list:
+        if isinstance(x, (Set, Mapping)):
+            raise TypeError(
+                f"{who}: inputs must be an ordered sequence (a list), got a {type(x).__name__} "
+                f"{_short(x)}, whose order is arbitrary"
+            )
         if isinstance(x, (Value, numbers.Real)):
             x = [x]  # a lone input, for nin == 1
         elif hasattr(x, "tolist"):
@@ -63,6 +68,11 @@ def _inputs(x: Any, nin: int, who: str) -> Sequence[Any]:
     # Lift plain numbers once, here, as labelled inputs: otherwise every neuron would make its
     # own unlabelled constant for the same number, and pictures would show constants.
     return [xi if isinstance(xi, Value) else Value(xi, f"x{i}") for i, xi in enumerate(x)]
+
+
+def _short(x: Any) -> str:
+    text = repr(x)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _check_size(who: str, name: str, n: Any) -> None:

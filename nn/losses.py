@@ -1,5 +1,11 @@
 """Loss functions: each takes predictions and targets and returns one Value.
 
+NaN and infinity. A nan or ±inf prediction gives the loss and gradients PyTorch float64 gives
+(nan in, nan out), with two documented exceptions: ``binary_cross_entropy`` of a nan
+probability is nan (PyTorch raises), and ``binary_cross_entropy_with_logits`` of a -inf logit
+with target 1 is inf, the limit (PyTorch's formula gives nan). ``fit`` stops when a loss turns
+non-finite.
+
 Shapes. Elementwise losses (``sse``, ``mse``, ``binary_cross_entropy*``, ``hinge``) take
 predictions and targets of the same nested shape: one output (a Value or number), one sample's
 outputs (a list), or a batch (a list of those, as ``[model(x) for x in X]`` gives). They flatten
@@ -10,12 +16,13 @@ lists and a list of class indices (averaged). A shape mismatch raises ValueError
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Iterable
 from typing import Any
 
 from autograd import Value
-from autograd.value import vsum
+from autograd.value import vmax, vsum
 
 
 def _flat(x: Any) -> list[Any]:
@@ -65,10 +72,17 @@ def binary_cross_entropy(pred: Any, target: Any, eps: float = 1e-12) -> Value:
 
     p is squeezed into [eps, 1 - eps] (p -> eps + (1 - 2 eps) p) so log never sees 0 and the
     gradient never vanishes; unlike a hard clamp it has no branch on the data, so the graph's
-    shape never depends on the numbers (the tape can replay it).
+    shape never depends on the numbers (the tape can replay it). A p outside [0, 1] raises
+    ValueError, as in PyTorch; a nan p gives nan (PyTorch raises there too).
     """
     pairs = _pairs("binary_cross_entropy", pred, target)
     _check_targets("binary_cross_entropy", pairs, lambda y: 0 <= y <= 1, "in [0, 1]")
+    for i, (p, _) in enumerate(pairs):
+        if not (0 <= p.data <= 1 or math.isnan(p.data)):  # nan passes through: fit reports it
+            raise ValueError(
+                f"binary_cross_entropy: predictions must be probabilities in [0, 1], got "
+                f"{p.data!r} (prediction {i}); for scores use binary_cross_entropy_with_logits"
+            )
     terms = []
     for p, y in pairs:
         q = p * (1.0 - 2.0 * eps) + eps
@@ -80,7 +94,9 @@ def binary_cross_entropy_with_logits(pred: Any, target: Any) -> Value:
     """BCE on logits z: (1/n) Σ [y softplus(-z) + (1 - y) softplus(z)] = BCE(σ(z), y).
 
     Both terms are >= 0, so nothing cancels: exact to the last digits even where the loss is
-    tiny (|z| large, right side), and no overflow for any finite z. d/dz = σ(z) - y.
+    tiny (|z| large, right side), and no overflow for any finite z. d/dz = σ(z) - y. At z = -inf
+    with y = 1 the loss is inf, its limit (PyTorch, computing (1 - y) z + softplus(-z), gives
+    nan); every other nan or inf agrees with PyTorch.
     """
     pairs = _pairs("binary_cross_entropy_with_logits", pred, target)
     _check_targets("binary_cross_entropy_with_logits", pairs, lambda y: 0 <= y <= 1, "in [0, 1]")
@@ -98,7 +114,9 @@ def cross_entropy(logits: Any, target: Any) -> Value:
     """Softmax cross-entropy: log Σ_j e^(z_j) - z_target, with log-sum-exp shifted by max z.
 
     ``logits`` is one sample's list with an int class ``target``, or a batch of such lists with
-    a list of classes (averaged over the batch).
+    a list of classes (averaged over the batch). The shift is a node of the graph (``max`` with
+    its gradient stopped), so a traced tape recomputes it on every replay and never overflows
+    for finite logits.
     """
     if isinstance(target, (list, tuple)):
         if len(logits) != len(target):
@@ -118,9 +136,10 @@ def _cross_entropy_one(logits: Any, target: Any) -> Value:
             "cross_entropy: logits must be one flat list per sample; a batch needs a target list"
         )
     k = _class_index(target, len(zs))
-    # Shift by the largest logit, a constant: every exponent is <= 0, so exp never overflows
-    # and the sum is >= 1, so log never sees 0. The result does not depend on the shift.
-    shift = max(z.data for z in zs)
+    # Shift by the largest logit: every exponent is <= 0, so exp never overflows and the sum is
+    # >= 1, so log never sees 0. The result does not depend on the shift, so no gradient flows
+    # through it; it stays in the graph (not a constant) so that a tape replay recomputes it.
+    shift = vmax(zs).stop_gradient()
     lse = vsum((z - shift).exp() for z in zs).log() + shift
     if isinstance(target, Value):
         # A Value target (a traced tape's input) picks its logit with ops, not by indexing:
@@ -133,7 +152,12 @@ def _cross_entropy_one(logits: Any, target: Any) -> Value:
 def _class_index(target: Any, n: int) -> int:
     if isinstance(target, Value):
         target = target.data
-    if isinstance(target, bool) or not isinstance(target, numbers.Real) or target != int(target):
+    if (
+        isinstance(target, bool)
+        or not isinstance(target, numbers.Real)
+        or not math.isfinite(target)
+        or target != int(target)
+    ):
         raise ValueError(f"cross_entropy: target must be a class index, got {target!r}")
     if not 0 <= int(target) < n:
         raise ValueError(f"cross_entropy: target {int(target)} out of range for {n} logits")

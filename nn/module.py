@@ -9,21 +9,25 @@ so build parts and assign them; a list mutated in place afterwards is not rename
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import numbers
 import os
+import types
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 from autograd import Value
-from autograd.files import write_atomic
+from autograd.files import read_bounded, write_atomic
 from autograd.grad_mode import enter_scope, exit_scope
+
+from . import sizes
 
 FORMAT = "scalar-autograd"
 VERSION = 1
+# The largest model file load reads unless told otherwise: about 800,000 weights as save
+# writes them, far more than a scalar engine trains. Pass load(..., max_bytes=n) for more.
+MAX_BYTES = 16 * 2**20
 
 State = dict[str, Any]  # path -> float (one Value) or list[float] (a list of Values)
 
@@ -36,7 +40,8 @@ class _HybridMethod:
         self.__doc__ = f.__doc__
 
     def __get__(self, instance: Any, owner: type) -> Callable[..., Any]:
-        return functools.partial(self.f, owner if instance is None else instance)
+        # A bound method (not a partial) keeps the function's name, docstring and signature.
+        return types.MethodType(self.f, owner if instance is None else instance)
 
 
 class Module:
@@ -121,6 +126,14 @@ class Module:
         """Keyword arguments that rebuild this architecture (needed to save and load)."""
         raise NotImplementedError(f"{type(self).__name__} does not define config()")
 
+    @classmethod
+    def parameter_count(cls, config: dict[str, Any]) -> int | None:
+        """How many parameters ``cls(**config)`` holds, from the config alone (nothing built),
+        or None when the class cannot tell. ``load`` checks a file's state against it before
+        building, so a small file cannot ask for a huge model: a class whose config sets its
+        size should override it. ValueError when the config's sizes make no sense."""
+        return sizes.parameter_count(cls, config)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
@@ -189,12 +202,23 @@ class Module:
         write_atomic(path, json.dumps(doc, indent=1, allow_nan=False) + "\n", "save")
 
     @_HybridMethod
-    def load(self_or_cls: Any, path: str | os.PathLike[str]) -> Any:  # noqa: N805
+    def load(
+        self_or_cls: Any,  # noqa: N805
+        path: str | os.PathLike[str],
+        max_bytes: int = MAX_BYTES,
+    ) -> Any:
         """``Model.load(path)`` rebuilds the model a file describes (``Module.load`` any known
         class); ``model.load(path)`` loads the file's weights into ``model``, which must have the
-        same class and config. A bad file raises ValueError and leaves ``model`` unchanged."""
+        same class and config.
+
+        Loading is bounded and checked before anything is built: only a regular file of at most
+        ``max_bytes`` bytes is read (default ``MAX_BYTES``, 16 MiB; a device, FIFO or directory
+        is refused), and the number of weights in the file must be the number its config
+        describes. Any problem with the file raises ValueError naming it, and leaves ``model``
+        unchanged.
+        """
         where = f"load {os.fspath(path)!r}"
-        doc = _read(Path(path), where)
+        doc = _read(path, where, max_bytes)
         if isinstance(self_or_cls, Module):
             model = self_or_cls
             if doc["class"] != type(model).__name__ or doc["config"] != model.config():
@@ -208,6 +232,7 @@ class Module:
                 raise ValueError(
                     f"{where}: the file holds a {doc['class']}, not a {self_or_cls.__name__}"
                 )
+            _check_size(cls, doc, where)
             try:
                 model = cls(**doc["config"])
             except (TypeError, ValueError) as e:
@@ -265,6 +290,24 @@ def _entry(path: str, entry: Any, size: int, is_list: bool) -> list[float]:
     return values
 
 
+def _check_size(cls: type[Module], doc: dict[str, Any], where: str) -> None:
+    """ValueError when the config describes more parameters than the file's state holds: the
+    model would be built only to fail, at a cost the file's size does not bound. (Fewer: the
+    build is bounded, and load_state_dict then names the entry that does not fit.)"""
+    try:
+        expected = cls.parameter_count(doc["config"])
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{where}: bad config {_kwargs(doc['config'])}: {e}") from None
+    if expected is None:
+        return
+    found = sum(len(v) if isinstance(v, list) else 1 for v in doc["state"].values())
+    if expected > found:
+        raise ValueError(
+            f"{where}: its config describes {cls.__name__}({_kwargs(doc['config'])}) with "
+            f"{expected:,} parameters, but its state holds {found:,} numbers; nothing was built"
+        )
+
+
 def _describe(x: Any) -> str:
     if isinstance(x, list):
         return f"a list of {len(x)}"
@@ -287,15 +330,19 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
-def _read(path: Path, where: str) -> dict[str, Any]:
+def _read(path: str | os.PathLike[str], where: str, max_bytes: int) -> dict[str, Any]:
     """The document in a model file, with its envelope checked; ValueError says what is wrong."""
-    raw = path.read_bytes()
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
+        raise ValueError(f"{where}: max_bytes must be a positive int, got {max_bytes!r}")
+    raw = read_bounded(path, max_bytes, "load")
     try:
         doc = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
     except ValueError as e:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         raise ValueError(
             f"{where}: not valid JSON, the file is truncated or corrupt ({e})"
         ) from None
+    except RecursionError:
+        raise ValueError(f"{where}: not a model file (its JSON is nested too deeply)") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ValueError(f'{where}: not a {FORMAT} model file (no "format": {FORMAT!r})')
     version = doc.get("version")

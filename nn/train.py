@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import numbers
-import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
 from autograd import Value, no_grad
 from autograd.gc_pause import gc_paused
@@ -18,6 +17,7 @@ from autograd.gc_pause import gc_paused
 from . import data
 from .losses import mse
 from .optim import SGD, Optimizer
+from .progress import progress as progress_display
 
 Loss = Callable[[Any, Any], Value]
 Metric = Callable[[Sequence[Any], Sequence[Any]], float]
@@ -58,6 +58,18 @@ class History:
     def epochs(self) -> int:
         """How many epochs ran."""
         return len(self.loss)
+
+
+class NonFiniteLossError(FloatingPointError):
+    """``fit`` stopped: a batch's loss was nan or infinite (``check_finite=True``).
+
+    ``epoch`` and ``batch`` count from 1; ``loss`` is the value; ``history`` holds the epochs
+    that finished before it. The model's parameters include that batch's update.
+    """
+
+    def __init__(self, message: str, epoch: int, batch: int, loss: float, history: History):
+        super().__init__(message)
+        self.epoch, self.batch, self.loss, self.history = epoch, batch, loss, history
 
 
 def _floats(out: Any) -> Any:
@@ -164,6 +176,7 @@ def fit(
     pause_gc: bool = True,
     compile: bool = False,
     record: int | None = None,
+    check_finite: bool = True,
 ) -> History:
     """Train ``model`` on (X, y) for ``epochs`` passes; returns the per-epoch History.
 
@@ -174,7 +187,18 @@ def fit(
     ``METRICS`` or ``(name, fn(preds, targets))`` pairs, computed from the predictions made
     during the epoch; "accuracy" is left out when the targets are not class labels.
     Each callback runs as ``callback(epoch, history)`` after every epoch; returning True stops.
-    The tqdm bar shows the loss; it is quiet when ``progress=False`` or stdout is no terminal.
+
+    Progress (``nn.progress``), with the loss and metrics after each epoch: in a notebook a
+    tqdm bar (a widget when ipywidgets is installed, text otherwise); in a terminal the usual
+    bar on stderr; elsewhere (CI, a log file) a line on stderr at every tenth of the epochs and
+    at most one a minute in between, so a log is never flooded. ``progress=False`` is silent.
+
+    ``check_finite=True`` stops at the first batch whose loss is nan or infinite, raising
+    :class:`NonFiniteLossError`, which names the epoch and batch and carries the history so far
+    (the parameters then include that batch's update, usually nan). ``check_finite=False``
+    keeps going and records the nan or inf losses in the history. An error raised inside a step
+    (an op's overflow or domain error) gets a note saying at which epoch and batch.
+
     ``pause_gc`` turns the cyclic GC off during each step: our graphs hold no cycles, so only
     the collector's scans are saved, never memory. ``compile=True`` traces the model on one
     sample and replays it on each batch with numpy, forward, backward and the optimizer's update
@@ -187,6 +211,10 @@ def fit(
         raise ValueError(f"fit: epochs must be an int >= 0, got {epochs!r}")
     if len(X) != len(y) or not len(X):
         raise ValueError(f"fit: X has {len(X)} rows and y has {len(y)}; need the same number, > 0")
+    if batch_size is not None and (
+        isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
+    ):
+        raise ValueError(f"fit: batch_size must be None or an int >= 1, got {batch_size!r}")
     if record is not None and (
         isinstance(record, bool) or not isinstance(record, int) or record < 1
     ):
@@ -204,17 +232,33 @@ def fit(
         history.val_metrics = {name: [] for name, _ in named}
     if record is not None:
         history.snapshots.append(snapshot(model, loss, named, X, y, 0))
-    quiet = not progress or not sys.stdout.isatty()
     rng = np.random.default_rng(seed)
-    bar = tqdm(range(epochs), desc="fit", unit="epoch", file=sys.stdout, disable=quiet)
+    batches = 1 if batch_size is None else -(-len(X) // batch_size)
+    display = progress_display(epochs, enabled=progress)
     # A compiled trainer keeps the weights in arrays: write them into the model's Values
     # whenever something can look at them (validation, callbacks, snapshots) and at the end.
     observed = bool(callbacks) or validation_data is not None or record is not None
     try:
-        for epoch in bar:
+        for epoch in range(epochs):
             start, total, preds, targets = time.perf_counter(), 0.0, [], []
-            for xb, yb in data.batches(X, y, batch_size, seed=rng):
-                value, out = trainer.step(xb, yb)
+            for batch, (xb, yb) in enumerate(data.batches(X, y, batch_size, seed=rng), 1):
+                where = f"epoch {epoch + 1}/{epochs}, batch {batch}/{batches}"
+                try:
+                    value, out = trainer.step(xb, yb)
+                except Exception as e:  # an op's error (overflow, a domain): say where it was
+                    e.add_note(f"(in fit, at {where})")
+                    raise
+                if check_finite and not math.isfinite(value):
+                    trainer.sync()  # the model shows the parameters the error describes
+                    raise NonFiniteLossError(
+                        f"fit: the loss is {value} at {where}; training stopped (the "
+                        "parameters include this batch's update). Lower the learning rate, "
+                        "check the data for nan/inf, or pass check_finite=False to keep going",
+                        epoch + 1,
+                        batch,
+                        value,
+                        history,
+                    )
                 total += value * len(xb)
                 preds += out
                 targets += yb
@@ -226,10 +270,8 @@ def fit(
             if validation_data is not None:
                 _validate(model, loss, named, validation_data, history)
             history.seconds.append(time.perf_counter() - start)
-            shown = {"loss": history.loss[-1], **{k: v[-1] for k, v in history.metrics.items()}}
-            bar.set_postfix({k: f"{v:.4g}" for k, v in shown.items()}, refresh=False)
-            # A list, not a generator: every callback runs.
-            stop = any([cb(epoch, history) for cb in callbacks or ()])
+            display.update(epoch, {"loss": history.loss[-1], **_last(history.metrics)})
+            stop = any([cb(epoch, history) for cb in callbacks or ()])  # every callback runs
             last = stop or epoch == epochs - 1
             if record is not None and ((epoch + 1) % record == 0 or last):
                 history.snapshots.append(snapshot(model, loss, named, X, y, epoch + 1))
@@ -238,8 +280,12 @@ def fit(
                 break
     finally:
         trainer.sync()  # however fit ends (the last epoch, a callback, an error, Ctrl-C)
-        bar.close()
+        display.close()
     return history
+
+
+def _last(metrics: dict[str, list[float]]) -> dict[str, float]:
+    return {name: values[-1] for name, values in metrics.items()}
 
 
 def snapshot(
@@ -270,6 +316,11 @@ def _predict_fast(model: Any, X: Sequence[Any]) -> list[Any]:  # noqa: N803
 def _metrics(
     metrics: Iterable[Any], sample_pred: Any, y: Sequence[Any]
 ) -> list[tuple[str, Metric]]:
+    if isinstance(metrics, (str, bytes)):
+        raise TypeError(
+            f"fit: metrics must be a list of metric names or (name, fn) pairs, got the string "
+            f"{metrics!r}; write metrics=[{metrics!r}]"
+        )
     named = []
     for m in metrics:
         if isinstance(m, str):
@@ -278,9 +329,13 @@ def _metrics(
             if m == "accuracy" and _labels_kind(sample_pred, list(y)) is None:
                 continue  # regression targets: accuracy means nothing
             named.append((m, METRICS[m]))
+        elif isinstance(m, tuple) and len(m) == 2 and isinstance(m[0], str) and callable(m[1]):
+            named.append(m)
         else:
-            name, fn = m
-            named.append((name, fn))
+            raise TypeError(
+                f"fit: each metric must be a name from {sorted(METRICS)} or a (name, fn) pair, "
+                f"got {m!r}"
+            )
     return named
 
 

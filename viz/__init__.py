@@ -2,15 +2,37 @@
 
 - ``draw_dot(root)``: the graph as a ``graphviz.Digraph`` (shown inline in Jupyter)
 - ``render(root, "graph.svg")``: .svg, .png, .dot (and .pdf where Graphviz is installed)
-- ``backward_steps(root)``, ``print_backward(root)``, ``backprop_html(root, "bp.html")``: backprop
-  one node at a time, as data, as a table and as a self-contained page
-- ``plot_loss(history, path)``, ``plot_decision_boundary(model, X, y, path)``: matplotlib
+- ``backward_steps(root)``, ``print_backward(root)``, ``backprop_html(root)``: backprop one node
+  at a time, as data, as a table and as a self-contained page (inline in a notebook)
+- ``plot_loss(history)``, ``plot_decision_boundary(model, X, y)``: matplotlib Figures
+- ``training_html(model, history, X, y)``, ``training_animation(model, history, X, y, "t.gif")``:
+  a ``fit(..., record=k)`` replayed snapshot by snapshot, as a page and as a GIF
 """
 
-from .backprop import Share, Step, backprop_html, backward_steps, print_backward
+from typing import Any
+
+try:
+    from autograd import Value as _Value  # noqa: F401 - ours has it; PyPI's HIPS autograd has not
+except ImportError:
+    from nn import clash  # noqa: F401 - raises the error that names that autograd and the fix
+
+    raise
+
+from .animation import Animation, training_animation
+from .backprop import Share, Step, backward_steps, print_backward
+from .backprop_page import backprop_html
 from .dot import Graph, draw_dot
 from .plots import plot_decision_boundary, plot_loss
 from .render import render
+from .training import training_html
+
+
+def __getattr__(name: str) -> Any:
+    """``viz.__version__``: the version of scalar-autograd, from its metadata on first use."""
+    from autograd.version import lazy_version
+
+    return lazy_version(__name__)(name)
+
 
 __all__ = [
     "draw_dot",
@@ -23,4 +45,7 @@ __all__ = [
     "Share",
     "plot_loss",
     "plot_decision_boundary",
+    "training_html",
+    "training_animation",
+    "Animation",
 ]

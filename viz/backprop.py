@@ -1,26 +1,24 @@
-"""Backprop, one node at a time: the steps as data, as a terminal table and as a web page."""
+"""Backprop, one node at a time: the steps as data and as a terminal table.
+
+The steps come from the engine's one chain-rule sweep (``autograd.backward.chain_rule``), so
+what they show is what ``backward()`` computes; ``viz.backprop_page`` turns them into a page.
+"""
 
 from __future__ import annotations
 
-import html
-import json
-import math
-import os
 import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TextIO
 
-from autograd.backward import local_grads
-from autograd.files import write_atomic
+from autograd.backward import chain_rule, local_grads
 from autograd.graph import topological_order
 from autograd.ops import OPS
 from autograd.value import Value
 
-from .dot import PageText, clean_text, draw_dot, fmt
-from .render import svg_from_source
+from .console import for_stream
+from .dot import clean_text, fmt
 
 
 @dataclass(frozen=True)
@@ -50,29 +48,24 @@ class Step:
 
 
 def backward_steps(root: Value) -> Iterator[Step]:
-    """The steps ``root.backward()`` takes, one per node made by an op, in the same order.
+    """The steps ``root.backward()`` takes, one per node a gradient reaches, in the same order.
 
-    Each step gives every input its local derivative (``local_grads(node, 1.0)``, the op table's
-    rule), the contribution backward adds (``local_grads(node, grad)``, computed exactly as
-    backward computes it) and the input's running grad. Grads start at zero (as after
-    ``zero_grad``) with the seed 1.0 on ``root``; no ``.grad`` is touched.
+    They come from ``autograd.backward.chain_rule``, the sweep backward runs: each step gives
+    every input its local derivative (``local_grads(node, 1.0)``, the op table's rule), the
+    contribution the sweep adds and the input's running grad after it. Grads start at zero (as
+    after ``zero_grad``) with the seed 1.0 on ``root``; no ``.grad`` is touched.
     """
     grads: dict[Value, float] = {root: 1.0}
-    index = 0
-    for node in reversed(topological_order(root)):
-        if not node.parents:
-            continue
-        g = grads.get(node, 0.0)
+    sweep = chain_rule(topological_order(root), grads)
+    for index, (node, grad, contributions) in enumerate(sweep, 1):
+        running: dict[Value, float] = {}  # this step's additions, made as the sweep makes them
         shares = []
-        locals_ = local_grads(node, 1.0)
-        for k, (p, local, contribution) in enumerate(
-            zip(node.parents, locals_, local_grads(node, g))
-        ):
-            if contribution is not None:
-                grads[p] = grads.get(p, 0.0) + contribution
-            shares.append(Share(p, k, _float(local), _float(contribution), grads.get(p, 0.0)))
-        index += 1
-        yield Step(index, node, g, tuple(shares))
+        for k, (p, local, c) in enumerate(zip(node.parents, local_grads(node, 1.0), contributions)):
+            seen = running[p] if p in running else grads.get(p)
+            if c is not None:
+                seen = running[p] = c if seen is None else seen + c
+            shares.append(Share(p, k, _float(local), _float(c), 0.0 if seen is None else seen))
+        yield Step(index, node, float(grad), tuple(shares))
 
 
 def _float(x: object) -> float | None:
@@ -84,12 +77,31 @@ def _names(order: list[Value]) -> dict[Value, str]:
     return {v: clean_text(v.label) or f"v{i}" for i, v in enumerate(order)}
 
 
-def _chain_rule(node: str, inp: str, share: Share, grad: float, precision: int) -> str:
+# A name that reads as one symbol; any other (``x1*w1 + x2*w2``) is parenthesised in formulas.
+_ATOM = re.compile(r"[\w.\[\],·']+")
+
+
+def term(name: str) -> str:
+    """``name`` as one term of a formula: ``x1`` stays, ``x1*w1 + x2*w2`` gets parentheses."""
+    return name if _ATOM.fullmatch(name) else f"({name})"
+
+
+def derivative(of: str, wrt: str) -> str:
+    """``∂n/∂(x1*w1 + x2*w2)``: the derivative of one named node with respect to another."""
+    return f"∂{term(of)}/∂{term(wrt)}"
+
+
+def grad_of(name: str) -> str:
+    """``(x1*w1).grad``: a named node's grad, as Python would read it."""
+    return f"{term(name)}.grad"
+
+
+def chain_rule_line(node: str, inp: str, share: Share, grad: float, precision: int) -> str:
     """``a.grad += ∂c/∂a · c.grad = -3.0 · 1.0 = -3.0``"""
     if share.local is None:
-        return f"{inp}.grad: nothing flows back from {node} ({node} does not depend smoothly on it)"
+        return f"{grad_of(inp)}: nothing flows back from {node} (it passes no gradient to {inp})"
     local, g, c = (fmt(x, precision) for x in (share.local, grad, share.contribution))
-    return f"{inp}.grad += ∂{node}/∂{inp} · {node}.grad = {local} · {g} = {c}"
+    return f"{grad_of(inp)} += {derivative(node, inp)} · {grad_of(node)} = {local} · {g} = {c}"
 
 
 def print_backward(root: Value, file: TextIO | None = None, precision: int = 4) -> None:
@@ -107,148 +119,15 @@ def print_backward(root: Value, file: TextIO | None = None, precision: int = 4) 
             ]
             first = (str(step.index), names[step.node], op) if k == 0 else ("", "", "")
             rows.append((*first, names[s.input], *nums, fmt(s.running, precision)))
-    widths = [max(len(r[c]) for r in [head, *rows]) for c in range(len(head))]
     out = file or sys.stdout
-    print(f"backward from {names[root]} (seed {names[root]}.grad = 1.0)", file=out)
-    for r in [head, tuple("-" * w for w in widths), *rows]:
+    # Cells as the console can show them (ASCII on a cp1252 console), so columns stay aligned.
+    table = [[for_stream(cell, out) for cell in r] for r in [head, *rows]]
+    title = f"backward from {names[root]} (seed {grad_of(names[root])} = 1.0)"
+    print(for_stream(title, out), file=out)
+    widths = [max(len(r[c]) for r in table) for c in range(len(head))]
+    for r in [table[0], ["-" * w for w in widths], *table[1:]]:
         cells = [
             cell.rjust(w) if c >= 4 or c == 0 else cell.ljust(w)
             for c, (cell, w) in enumerate(zip(r, widths))
         ]
         print("  ".join(cells).rstrip(), file=out)
-
-
-def _js_number(x: float) -> float | str:
-    """JSON has no nan or inf; the page reads these strings back with Number()."""
-    return x if math.isfinite(x) else {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}[str(x)]
-
-
-def _frame(
-    step: Step, n_steps: int, index: dict[Value, int], names: dict[Value, str], p: int
-) -> dict:
-    """One backward step as the page shows it, numbers formatted as the picture formats them."""
-    node, op = step.node, OPS[step.node.op]
-    args = ", ".join(names[x] for x in node.parents)
-    title = f"Step {step.index} of {n_steps}: {names[node]} = {op.name}({args}) "
-    shares = [
-        {
-            "input": index[s.input],
-            "edge": f"e{index[node]}_{s.position}",
-            "wrt": f"∂{names[node]}/∂{names[s.input]}",
-            "local": "-" if s.local is None else fmt(s.local, p),
-            "added": None if s.contribution is None else fmt(s.contribution, p),
-            "running": fmt(s.running, p),
-            "value": _js_number(s.running),
-        }
-        for s in step.shares
-    ]
-    return {
-        "node": index[node],
-        "title": title + f"passes its grad {fmt(step.grad, p)} back to its inputs",
-        "rule": f"{op.name}: {op.doc}",
-        "lines": [_chain_rule(names[node], names[s.input], s, step.grad, p) for s in step.shares],
-        "shares": shares,
-    }
-
-
-def _page_data(root: Value, order: list[Value], names: dict[Value, str], precision: int) -> dict:
-    """Everything the page's script needs: frame 0 is the forward pass with the seed on the
-    root, frame k is backward step k."""
-    index = {v: i for i, v in enumerate(order)}
-    steps = list(backward_steps(root))
-    uses = {index[root]: 1}
-    for step in steps:
-        for s in step.shares:
-            if s.contribution is not None:
-                uses[index[s.input]] = uses.get(index[s.input], 0) + 1
-    seed, r = fmt(1.0, precision), names[root]
-    start = {
-        "node": None,
-        "title": f"Forward pass done: all data known, no grad yet. Seed: {r}.grad = 1",
-        "rule": "",
-        "lines": [f"{r}.grad = ∂{r}/∂{r} = {seed}"],
-        "shares": [],
-    }
-    frames = [start] + [_frame(step, len(steps), index, names, precision) for step in steps]
-    nodes = [
-        {"name": names[v], "data": fmt(v.data, precision), "uses": uses.get(i, 0)}
-        for i, v in enumerate(order)
-    ]
-    return {"root": index[root], "seed": seed, "nodes": nodes, "frames": frames}
-
-
-def _final_grad_text(data: dict) -> dict[int, str]:
-    """Each node's grad field as it reads at the last step, so the layout leaves room for it."""
-    added: dict[int, list[str]] = {data["root"]: [data["seed"]]}
-    total: dict[int, str] = {data["root"]: data["seed"]}
-    for frame in data["frames"]:
-        for s in frame["shares"]:
-            if s["added"] is not None:
-                added.setdefault(s["input"], []).append(s["added"])
-                total[s["input"]] = s["running"]
-    return {
-        i: "grad " + (" + ".join(parts) + " = " if len(parts) > 1 else "") + total[i]
-        for i, parts in added.items()
-    }
-
-
-_VALUE_NODE = re.compile(r'(<g id="v(\d+)" class="node">)(.*?)(</g>)', re.S)
-
-
-def _mark_grads(svg: str) -> str:
-    """Tag each Value's grad text (its last field) with ``data-grad-of="<node>"`` for the script."""
-
-    def mark(m: re.Match) -> str:
-        head, found, tail = m[3].rpartition("<text")
-        return f'{m[1]}{head}<text data-grad-of="{m[2]}"{tail}{m[4]}' if found else m[0]
-
-    return _VALUE_NODE.sub(mark, svg)
-
-
-def backprop_html(
-    root: Value, path: str | os.PathLike[str], precision: int = 4, rankdir: str = "LR"
-) -> str:
-    """Write ONE self-contained page that steps through backward from ``root``; return the path.
-
-    Step 0 is the forward pass (grads empty, the seed 1.0 on the root); each later step is one
-    node handing its grad to its inputs: the node is highlighted, its incoming edges carry the
-    local derivative and the contribution, grads fill in (as a sum where a node is used more than
-    once), and the chain rule is written out. Prev / next / play / a slider / arrow keys. The
-    graph is laid out by the embedded Graphviz and inlined, so the page needs no network.
-    """
-    order = topological_order(root)
-    names = _names(order)
-    data = _page_data(root, order, names, precision)
-    final = _final_grad_text(data)
-    # Each input edge belongs to exactly one step, so its label (shown at that step) is fixed
-    # and Graphviz can make room for it.
-    notes = {
-        s["edge"]: (f"{s['wrt']} = {s['local']}", f"adds {s['added'] or 'nothing'}")
-        for frame in data["frames"]
-        for s in frame["shares"]
-    }
-    page = PageText(
-        names=names,
-        grad_text={v: final.get(i, "grad") for i, v in enumerate(order)},
-        edge_labels=notes,
-        graph_attr={"nodesep": "0.3"},
-    )
-    graph = draw_dot(root, rankdir, precision, max_nodes=max(500, len(order)), _page=page)
-    svg = svg_from_source(graph.source)
-    svg = re.sub(r"<!--.*?-->\n?", "", svg[svg.index("<svg") :], flags=re.S)
-    parts = {
-        "TITLE": html.escape(f"Backprop through {names[root]}"),
-        # No '<' inside the script element, so no label can end it or open a comment.
-        "DATA": json.dumps(data, ensure_ascii=False).replace("<", "\\u003c"),
-        "SVG": _mark_grads(svg),
-    }
-    # One pass over the template: text we insert is never searched for placeholders again.
-    page = re.sub(
-        r"\{\{(TITLE|DATA|SVG)\}\}", lambda m: parts[m[1]], _PAGE.read_text(encoding="utf-8")
-    )
-    path = Path(path)
-    write_atomic(path, page, "backprop_html")
-    return os.fspath(path)
-
-
-_PAGE = Path(__file__).with_name("backprop.html")

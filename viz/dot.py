@@ -12,15 +12,16 @@ from typing import Any
 
 import graphviz
 
+from autograd.files import write_atomic
 from autograd.graph import topological_order
 from autograd.ops import OPS
 from autograd.value import Value
 
-Roots = Value | Iterable[Value]
+from .groups import COLLAPSE_MARKERS, Group, collapse_groups
+from .layout import LAYOUT_FONT as FONT
+from .layout import png_from_svg, svg_from_source
 
-# Graphviz estimates text widths for Helvetica without any font files, so the embedded engine
-# sizes boxes well; render.py names Arial-metric fonts after it in the SVG.
-FONT = "Helvetica"
+Roots = Value | Iterable[Value]
 
 # kind -> (fill, outline, text colour, meaning); the legend of draw_dot's docstring.
 KINDS: dict[str, tuple[str, str, str, str]] = {
@@ -39,9 +40,6 @@ OP_STYLE = {
     "ordering": "in",  # inputs enter in argument order, so a - b reads top to bottom
 }  # fmt: skip
 EDGE_COLOUR = "#94a3b8"
-
-# The module-scope entry a collapsed box ends at (see autograd.grad_mode.scope).
-COLLAPSE_MARKERS = {"neuron": "Neuron:", "layer": "Layer:"}
 
 # A leaf labelled like a weight or a bias: "w", "b2", "w[1]", "layers.0.neurons.3.w.1", "bias".
 _PARAMETER_LABEL = re.compile(r"(?:^|[.:/ ])(?:w|b|weight|bias)[\d_\[\],]*(?:\.\d+)*$", re.I)
@@ -131,6 +129,16 @@ def _roots(root: Roots) -> list[Value]:
     return roots
 
 
+def _check_labels(order: list[Value], who: str) -> None:
+    for v in order:
+        if not isinstance(v.label, str):
+            raise TypeError(
+                f"{who}: a Value's label must be a str, got {v.label!r} "
+                f"({type(v.label).__name__}) on the Value with data {v.data!r}; "
+                f"e.g. label=str({v.label!r})"
+            )
+
+
 class Graph(graphviz.Digraph):
     """A ``graphviz.Digraph`` that lays itself out with the embedded engine.
 
@@ -140,9 +148,7 @@ class Graph(graphviz.Digraph):
 
     def svg(self) -> str:
         """The laid-out picture as SVG text."""
-        from .render import svg_from_source
-
-        return svg_from_source(self.source, engine=self.engine)
+        return svg_from_source(self.source, engine=self.engine, who="draw_dot")
 
     def _repr_mimebundle_(
         self, include: Iterable[str] | None = None, exclude: Iterable[str] | None = None, **_: Any
@@ -154,15 +160,16 @@ class Graph(graphviz.Digraph):
     def _repr_svg_(self) -> str:
         return self.svg()
 
+    def _picture(self, kind: str) -> bytes:
+        return self.svg().encode() if kind == "svg" else png_from_svg(self.svg())
+
     def pipe(
         self, format: str | None = None, *args: Any, encoding: str | None = None, **kwargs: Any
     ) -> Any:
         """Like ``Digraph.pipe``; svg and png come from the embedded engine."""
         kind = format or self.format
         if kind in ("svg", "png") and not args and not kwargs.get("renderer"):
-            from .render import png_from_svg
-
-            data = self.svg().encode() if kind == "svg" else png_from_svg(self.svg())
+            data = self._picture(kind)
             return data.decode(encoding) if encoding else data
         return super().pipe(format, *args, encoding=encoding, **kwargs)
 
@@ -173,68 +180,18 @@ class Graph(graphviz.Digraph):
         special = args or any(kwargs.get(k) for k in ("view", "renderer", "formatter"))
         if kind not in ("svg", "png") or special:
             return super().render(filename, directory, *args, **kwargs)
-        from .render import render
-
         if filename is None and outfile is not None:  # as graphviz does: source beside outfile
             filename = os.path.splitext(os.path.basename(outfile))[0] + ".gv"
             directory = directory or os.path.dirname(outfile)
         source = self.save(filename, directory=directory)
         out = outfile or f"{source}.{kind}"
-        render(self, out)
+        write_atomic(out, self._picture(kind), "render")
         if kwargs.get("cleanup"):
             os.remove(source)
         return os.fspath(out)
 
 
-@dataclass(eq=False)  # identity: groups key dicts
-class _Group:
-    """Values drawn as one box: a neuron's or a layer's subgraph."""
-
-    key: tuple[str, ...]
-    members: list[Value]
-
-    @property
-    def title(self) -> str:
-        kind = self.key[-1].split(":", 1)[0]
-        path = ".".join(name for entry in self.key if (name := entry.split(":", 1)[-1]))
-        return f"{kind} {path}".strip()
-
-
-def _group_key(scope: tuple[str, ...] | None, marker: str) -> tuple[str, ...] | None:
-    for i, entry in enumerate(scope or ()):
-        if entry.startswith(marker):
-            return scope[: i + 1]
-    return None
-
-
-def _collapse(order: list[Value], kinds: dict[Value, str], marker: str) -> dict[Value, _Group]:
-    """Each Value that belongs in a box, and its box.
-
-    A Value belongs to the box of its scope (cut at the first ``marker`` entry). Parameters and
-    constants made outside any module (a neuron makes its weights in ``__init__``) join a box
-    when every use of them is inside it; inputs stay in sight.
-    """
-    groups: dict[tuple[str, ...], _Group] = {}
-    member: dict[Value, _Group] = {}
-    for v in order:
-        key = _group_key(v.scope, marker)
-        if key is not None:
-            member[v] = groups.setdefault(key, _Group(key, []))
-    users: dict[Value, set[_Group | None]] = {}
-    for v in order:
-        for p in v.parents:
-            if p not in member and kinds[p] in ("parameter", "constant"):
-                users.setdefault(p, set()).add(member.get(v))
-    for leaf, boxes in users.items():
-        if len(boxes) == 1 and None not in boxes:
-            member[leaf] = next(iter(boxes))
-    for v in order:  # members in topological order
-        if v in member:
-            member[v].members.append(v)
-    return member
-
-
-def _too_many(n: int, max_nodes: int, collapse: str | None) -> ValueError:
+def _too_many(n: int, max_nodes: int, collapse: str | None, who: str = "draw_dot") -> ValueError:
     if collapse is None:
         hint = (
             "pass collapse='neuron' or collapse='layer' to draw each neuron or layer "
@@ -244,20 +201,83 @@ def _too_many(n: int, max_nodes: int, collapse: str | None) -> ValueError:
         hint = "try collapse='layer'" if collapse == "neuron" else "raise max_nodes"
         hint += " (or draw a smaller graph)"
     what = "Values" if collapse is None else f"boxes with collapse={collapse!r}"
-    return ValueError(
-        f"draw_dot: the graph has {n} {what}, more than max_nodes={max_nodes}; {hint}"
-    )
+    return ValueError(f"{who}: the graph has {n} {what}, more than max_nodes={max_nodes}; {hint}")
 
 
 @dataclass(frozen=True)
 class PageText:
     """What the backprop page draws its own way: a name on every node, the grad text (sums of
-    contributions), labels on input edges, graph attributes; and no grad tints (grads change)."""
+    contributions), labels on input edges (by edge id), graph attributes; and no grad tints
+    (grads change as the page steps)."""
 
     names: Mapping[Value, str]
     grad_text: Mapping[Value, str]
     edge_labels: Mapping[str, tuple[str, ...]]
     graph_attr: Mapping[str, str]
+
+
+@dataclass
+class Layout:
+    """What draw_dot decided before drawing: the Values, their kinds, and who is in which box."""
+
+    roots: list[Value]
+    order: list[Value]
+    kinds: dict[Value, str]
+    member: dict[Value, Group]
+    groups: list[Group]
+
+    @property
+    def n_boxes(self) -> int:
+        return len(self.order) - len(self.member) + len(self.groups)
+
+    def box_of(self, v: Value) -> str:
+        """The id of the box ``v`` is drawn in: its own ``v<i>`` or its group's ``g<k>``."""
+        group = self.member.get(v)
+        return group.box if group is not None else f"v{self.index[v]}"
+
+    def __post_init__(self) -> None:
+        self.index = {v: i for i, v in enumerate(self.order)}
+        # A box's outputs: members that something outside it uses, and roots.
+        member = self.member
+        leaving = {
+            p
+            for u in self.order
+            for p in u.parents
+            if p in member and member[p] is not member.get(u)
+        }
+        self._outputs = {
+            group: [v for v in group.members if v in leaving or self.kinds[v] == "output"]
+            or group.members[-1:]
+            for group in self.groups
+        }
+
+    def outputs(self, group: Group) -> list[Value]:
+        """The members shown as the box's data/grad rows: those used outside it, and roots."""
+        return self._outputs[group]
+
+
+def plan(
+    root: Roots,
+    max_nodes: int,
+    collapse: str | None,
+    params: Any = None,
+    who: str = "draw_dot",
+) -> Layout:
+    """Check the options, walk the graph and group it: everything but the drawing."""
+    if collapse is not None and collapse not in COLLAPSE_MARKERS:
+        raise ValueError(f"{who}: collapse must be None, 'neuron' or 'layer', got {collapse!r}")
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
+        raise ValueError(f"{who}: max_nodes must be a positive int, got {max_nodes!r}")
+    roots = _roots(root)
+    order = topological_order(roots)
+    _check_labels(order, who)
+    param_set = _params_set(params)
+    kinds = {v: kind_of(v, roots, param_set) for v in order}
+    member = collapse_groups(order, kinds, collapse) if collapse else {}
+    layout = Layout(roots, order, kinds, member, list(dict.fromkeys(member.values())))
+    if layout.n_boxes > max_nodes:
+        raise _too_many(layout.n_boxes, max_nodes, collapse, who)
+    return layout
 
 
 def draw_dot(
@@ -286,7 +306,8 @@ def draw_dot(
     - grey: constant, an unlabelled leaf (a Python number lifted into the graph)
     - white: intermediate, made by an op
     - amber, thick outline: output, a root
-    - lavender: a collapsed neuron or layer (``collapse=``), with its output's data and grad
+    - lavender: a collapsed neuron or layer (``collapse=``): a short title (``L0·N2``, layer 0's
+      neuron 2; the full name is its tooltip), ``3 params · 9 nodes``, its output's data and grad
     - the grad end of a box fades to green when grad > 0 and to red when grad < 0
 
     ``collapse="neuron"`` or ``"layer"`` draws every neuron's (or layer's) subgraph as one box;
@@ -295,105 +316,119 @@ def draw_dot(
     """
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"draw_dot: rankdir must be LR, RL, TB or BT, got {rankdir!r}")
-    if collapse is not None and collapse not in COLLAPSE_MARKERS:
-        raise ValueError(f"draw_dot: collapse must be None, 'neuron' or 'layer', got {collapse!r}")
-    roots = _roots(root)
-    order = topological_order(roots)
-    param_set = _params_set(params)
-    kinds = {v: kind_of(v, roots, param_set) for v in order}
-    member = _collapse(order, kinds, COLLAPSE_MARKERS[collapse]) if collapse else {}
-    groups = list(dict.fromkeys(member.values()))
-    n_boxes = len(order) - len(member) + len(groups)
-    if n_boxes > max_nodes:
-        raise _too_many(n_boxes, max_nodes, collapse)
-    index = {v: i for i, v in enumerate(order)}
-    horizontal = rankdir in ("LR", "RL")
-    # Records lay fields across in TB and down in LR; braces flip that, so a box reads
-    # "label | data | grad" along the flow either way.
-    wrap = (lambda s: "{ " + s + " }") if horizontal else (lambda s: s)
+    layout = plan(root, max_nodes, collapse, params)
+    drawing = _Drawing(layout, rankdir in ("LR", "RL"), precision, show_grad, _page)
+    g = drawing.graph
+    g.attr(rankdir=rankdir)
+    drawing.values()
+    drawing.groups()
+    drawing.edges()
+    if legend:
+        _draw_legend(g, drawing.wrap, drawing.box_style)
+    return g
 
-    g = Graph(name="autograd", format="svg")
-    g.attr(rankdir=rankdir, bgcolor="white", pad="0.25", nodesep="0.22", ranksep="0.35")
-    g.attr(fontname=FONT, fontsize="12")
-    if _page is not None:
-        g.attr(**_page.graph_attr)
-    g.attr("node", fontname=FONT, fontsize="12", penwidth="1.3", style="filled,rounded")
-    g.attr("edge", color=EDGE_COLOUR, arrowsize="0.6", penwidth="1.1", fontname=FONT, fontsize="11")
 
-    def box_style(kind: str, grad: Any) -> dict[str, str]:
+class _Drawing:
+    """One draw_dot call: the Digraph and the three things drawn into it, in turn."""
+
+    def __init__(
+        self,
+        layout: Layout,
+        horizontal: bool,
+        precision: int,
+        show_grad: bool,
+        page: PageText | None,
+    ) -> None:
+        self.layout, self.horizontal, self.precision = layout, horizontal, precision
+        self.show_grad, self.page = show_grad, page
+        g = self.graph = Graph(name="autograd", format="svg")
+        g.attr(bgcolor="white", pad="0.25", nodesep="0.22", ranksep="0.35")
+        g.attr(fontname=FONT, fontsize="12")
+        if page is not None:
+            g.attr(**page.graph_attr)
+        g.attr("node", fontname=FONT, fontsize="12", penwidth="1.3", style="filled,rounded")
+        g.attr("edge", color=EDGE_COLOUR, arrowsize="0.6", penwidth="1.1", fontname=FONT,
+               fontsize="11")  # fmt: skip
+
+    def wrap(self, fields: str) -> str:
+        # Records lay fields across in TB and down in LR; braces flip that, so a box reads
+        # "label | data | grad" along the flow either way.
+        return "{ " + fields + " }" if self.horizontal else fields
+
+    def box_style(self, kind: str, grad: Any) -> dict[str, str]:
         fill, line, text, _ = KINDS[kind]
         style = {"shape": "Mrecord", "fillcolor": fill, "color": line, "fontcolor": text}
         if kind == "output":
             style["penwidth"] = "2.4"
-        sign = _sign(grad) if show_grad and _page is None else 0
+        sign = _sign(grad) if self.show_grad and self.page is None else 0
         if sign:  # a gradient fill: kind colour for most of the box, then the grad tint
             style["fillcolor"] = f"{fill};0.62:{GRAD_TINTS[sign]}"
             style["gradientangle"] = "0"  # grad is the rightmost field in every rankdir
         return style
 
-    def grad_field(v: Value) -> list[str]:
-        if not show_grad:
-            return []
-        text = _page.grad_text[v] if _page is not None else f"grad {fmt(v.grad, precision)}"
-        return [escape_record(text)]
+    def data_grad(self, v: Value) -> list[str]:
+        fields = [f"data {fmt(v.data, self.precision)}"]
+        if self.show_grad:
+            page = self.page
+            text = page.grad_text[v] if page is not None else f"grad {fmt(v.grad, self.precision)}"
+            fields.append(escape_record(text))
+        return fields
 
-    for v in order:
-        if v in member:
-            continue
-        i = index[v]
-        name = clean_text(v.label) or (_page.names[v] if _page is not None else "")
-        fields = [escape_record(name)] if name else []
-        fields += [f"data {fmt(v.data, precision)}", *grad_field(v)]
-        style = box_style(kinds[v], v.grad)
-        g.node(f"v{i}", wrap(" | ".join(fields)), id=f"v{i}", **style)
-        if v.parents:
-            label = escape_plain(OPS[v.op].describe(v.arg))
-            g.node(f"op{i}", label, id=f"op{i}", **OP_STYLE)
-            g.edge(f"op{i}", f"v{i}", id=f"o{i}", weight="3")
+    def values(self) -> None:
+        """A record per Value outside any box, and an op node beside each one made by an op."""
+        layout, page = self.layout, self.page
+        for i, v in enumerate(layout.order):
+            if v in layout.member:
+                continue
+            name = clean_text(v.label) or (page.names[v] if page is not None else "")
+            fields = [escape_record(name)] if name else []
+            style = self.box_style(layout.kinds[v], v.grad)
+            label = self.wrap(" | ".join(fields + self.data_grad(v)))
+            self.graph.node(f"v{i}", label, id=f"v{i}", **style)
+            if v.parents:
+                op = escape_plain(OPS[v.op].describe(v.arg))
+                self.graph.node(f"op{i}", op, id=f"op{i}", **OP_STYLE)
+                self.graph.edge(f"op{i}", f"v{i}", id=f"o{i}", weight="3")
 
-    box_id = {group: f"g{k}" for k, group in enumerate(groups)}
-    rep = {v: box_id[group] for v, group in member.items()}
-    # A box's outputs: members that are roots or that something outside the box uses.
-    leaving = {
-        p for u in order for p in u.parents if p in member and member[p] is not member.get(u)
-    }
-    for group in groups:
-        outputs = [v for v in group.members if v in leaving or kinds[v] == "output"]
-        outputs = outputs or group.members[-1:]
-        n_params = sum(kinds[v] == "parameter" for v in group.members)
-        meta = f"{n_params} params, {len(group.members)} nodes"
-        rows = [" | ".join([f"data {fmt(v.data, precision)}", *grad_field(v)]) for v in outputs]
-        # Several outputs (a layer) stack as rows of "data | grad" across the box.
-        body = (
-            rows[0] if len(rows) == 1 else "{ " + " | ".join("{ " + r + " }" for r in rows) + " }"
-        )
-        label = wrap(f"{escape_record(group.title)} | {meta} | {body}")
-        style = box_style("group", outputs[-1].grad)
-        if any(kinds[v] == "output" for v in outputs):
-            style.update(color=KINDS["output"][1], penwidth="2.4")
-        g.node(box_id[group], label, id=box_id[group], **style)
+    def groups(self) -> None:
+        """A box per collapsed neuron or layer: title, size, and a data/grad row per output."""
+        layout = self.layout
+        for group in layout.groups:
+            outputs = layout.outputs(group)
+            n_params = sum(layout.kinds[v] == "parameter" for v in group.members)
+            meta = f"{n_params} params · {len(group.members)} nodes"
+            rows = [" | ".join(self.data_grad(v)) for v in outputs]
+            # Several outputs (a layer) stack as rows of "data | grad" across the box.
+            body = (
+                rows[0] if len(rows) == 1 else "{ " + " | ".join(f"{{ {r} }}" for r in rows) + " }"
+            )
+            label = self.wrap(f"{escape_record(group.title)} | {meta} | {body}")
+            style = self.box_style("group", outputs[-1].grad)
+            if any(layout.kinds[v] == "output" for v in outputs):
+                style.update(color=KINDS["output"][1], penwidth="2.4")
+            tooltip = escape_plain(group.path)
+            self.graph.node(group.box, label, id=group.box, tooltip=tooltip, **style)
 
-    drawn_group_edges: set[tuple[str, str]] = set()
-    for v in order:
-        if not v.parents:
-            continue
-        i = index[v]
-        inner = member.get(v)
-        for k, p in enumerate(v.parents):
-            tail = rep.get(p, f"v{index[p]}")
-            if inner is None:
-                edge_id = f"e{i}_{k}"
-                extra = {}
-                if _page is not None and edge_id in _page.edge_labels:
-                    extra = {"label": escape_plain(*_page.edge_labels[edge_id])}
-                g.edge(tail, f"op{i}", id=edge_id, **extra)
-            elif member.get(p) is not inner and (tail, box_id[inner]) not in drawn_group_edges:
-                drawn_group_edges.add((tail, box_id[inner]))
-                g.edge(tail, box_id[inner])
+    def edge_label(self, edge_id: str) -> dict[str, str]:
+        """The backprop page's label for an edge (its local derivative and what it adds)."""
+        labels = self.page.edge_labels if self.page is not None else {}
+        return {"label": escape_plain(*labels[edge_id])} if edge_id in labels else {}
 
-    if legend:
-        _draw_legend(g, wrap, box_style)
-    return g
+    def edges(self) -> None:
+        """Inputs into op nodes (one edge per argument, so x * x has two); into a box, one edge
+        per box or Value feeding it."""
+        layout = self.layout
+        drawn: set[str] = set()
+        for i, v in enumerate(layout.order):
+            inner = layout.member.get(v)
+            for k, p in enumerate(v.parents):
+                tail = layout.box_of(p)
+                if inner is None:
+                    self.graph.edge(tail, f"op{i}", id=f"e{i}_{k}", **self.edge_label(f"e{i}_{k}"))
+                elif layout.member.get(p) is not inner and inner.edge_from(tail) not in drawn:
+                    edge_id = inner.edge_from(tail)
+                    drawn.add(edge_id)
+                    self.graph.edge(tail, inner.box, id=edge_id, **self.edge_label(edge_id))
 
 
 def _draw_legend(g: Graph, wrap: Any, box_style: Any) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Callable, Mapping, Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -24,30 +25,45 @@ CLASS_COLOURS = (
 )
 
 
-def _pyplot() -> Any:
-    """matplotlib.pyplot on the Agg backend, imported only when a plot is asked for."""
+@cache
+def figure_class() -> type:
+    """The Figure subclass viz's plots return, made once matplotlib is imported (it is optional)."""
     try:
-        import matplotlib
+        from matplotlib.figure import Figure
     except ImportError as e:
         raise ImportError("viz plots need matplotlib: pip install 'scalar-autograd[plot]'") from e
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
 
-    return plt
+    class PlotFigure(Figure):
+        """A matplotlib ``Figure`` that shows inline in a notebook (as PNG) and, once written with
+        ``path=`` or :meth:`save`, stands for its file: ``.path``, ``os.fspath(fig)``."""
+
+        path: str | None = None
+
+        def save(self, path: str | os.PathLike[str], who: str = "plot") -> Figure:
+            """Write the figure atomically in the format the extension names; return it."""
+            fmt = Path(path).suffix.lstrip(".").lower() or "png"
+            buf = io.BytesIO()
+            self.savefig(buf, format=fmt, dpi=144, bbox_inches="tight")
+            self.path = write_atomic(path, buf.getvalue(), who)
+            return self
+
+        def _repr_png_(self) -> bytes:
+            buf = io.BytesIO()
+            self.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+            return buf.getvalue()
+
+        def __fspath__(self) -> str:
+            if self.path is None:
+                raise TypeError("this figure was not written to a file; call .save(path) first")
+            return self.path
+
+    return PlotFigure
 
 
-def _save(fig: Any, path: str | os.PathLike[str]) -> str:
-    """Save a figure atomically in the format the extension names; close it; return the path."""
-    path = Path(path)
-    buf = io.BytesIO()
-    try:
-        fig.savefig(
-            buf, format=path.suffix.lstrip(".").lower() or "png", dpi=144, bbox_inches="tight"
-        )
-    finally:
-        _pyplot().close(fig)
-    write_atomic(path, buf.getvalue(), "plot")
-    return os.fspath(path)
+def _figure(**kwargs: Any) -> Any:
+    """A new figure made with matplotlib's object API: pyplot, its backend and its list of
+    figures are never touched, so the learner's own ``plt.plot(...); plt.show()`` still works."""
+    return figure_class()(**kwargs)
 
 
 def _curves(history: Any) -> tuple[list[float], dict[str, list[float]]]:
@@ -61,18 +77,22 @@ def _curves(history: Any) -> tuple[list[float], dict[str, list[float]]]:
     return [float(x) for x in history], {}
 
 
-def plot_loss(history: Any, path: str | os.PathLike[str], title: str = "Training") -> str:
-    """Loss per epoch (log scale when it spans decades), metrics on a second panel; return the path.
+def plot_loss(
+    history: Any, path: str | os.PathLike[str] | None = None, title: str = "Training"
+) -> Any:
+    """Loss per epoch (log scale when it spans decades), metrics on a second panel.
 
-    ``history`` is an object with ``.loss`` (and optionally ``.metrics``, a dict of lists), such as
-    the one ``nn.fit`` returns, a dict with a ``"loss"`` key, or a plain sequence of losses.
+    Returns a matplotlib ``Figure`` (a notebook shows it inline); with ``path`` it is also
+    written there, in the format the extension names, and ``os.fspath(fig)`` is that path.
+    ``history`` is an object with ``.loss`` (and optionally ``.metrics``, a dict of lists), such
+    as the one ``nn.fit`` returns, a dict with a ``"loss"`` key, or a plain sequence of losses.
     """
     loss, metrics = _curves(history)
     if not loss:
         raise ValueError("plot_loss: the history has no loss values")
-    plt = _pyplot()
     panels = 2 if metrics else 1
-    fig, axes = plt.subplots(1, panels, figsize=(6.4 * panels, 4.0), squeeze=False)
+    fig = _figure(figsize=(6.4 * panels, 4.0))
+    axes = fig.subplots(1, panels, squeeze=False)
     epochs = range(1, len(loss) + 1)
     ax = axes[0][0]
     ax.plot(
@@ -96,7 +116,7 @@ def plot_loss(history: Any, path: str | os.PathLike[str], title: str = "Training
     for a in axes[0]:
         a.grid(alpha=0.3)
         a.spines[["top", "right"]].set_visible(False)
-    return _save(fig, path)
+    return fig.save(path, "plot_loss") if path is not None else fig
 
 
 def _predict_grid(model: Any, grid: Any) -> Any:
@@ -149,16 +169,19 @@ def plot_decision_boundary(
     model: Any,
     X: Any,  # noqa: N803 - the data matrix, as in the math
     y: Any,
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str] | None = None,
     resolution: int = 200,
     title: str = "Decision boundary",
-) -> str:
-    """The model's decision regions over 2-D inputs with the data on top; return the path.
+) -> Any:
+    """The model's decision regions over 2-D inputs with the data on top.
 
-    The grid is evaluated under ``no_grad`` with ``model.predict_numpy`` when the model has one,
-    else one call per point. Classes: see :func:`classify` (argmax for several outputs; for one
-    output a threshold of 0.5 on probabilities, 0 on scores). ``y`` holds class indices, labels
-    ±1, or one-hot rows.
+    Returns a matplotlib ``Figure`` (a notebook shows it inline); with ``path`` it is also
+    written there and ``os.fspath(fig)`` is that path. The grid (``resolution`` points a side)
+    is evaluated under ``no_grad`` with ``model.predict_numpy`` when the model has one, else one
+    call per point. Classes: see :func:`classify` (argmax for several outputs; for one output a
+    threshold of 0.5 on probabilities, 0 on scores). Region edges are contours of the model's
+    outputs, interpolated between grid points, so a boundary is drawn as the curve it is, not
+    as the grid's staircase. ``y`` holds class indices, labels ±1, or one-hot rows.
     """
     import numpy as np
 
@@ -168,8 +191,8 @@ def plot_decision_boundary(
     y = np.asarray(y, dtype=float).reshape(len(X), -1)
     truth = y.argmax(axis=1) if y.shape[1] > 1 else class_index(y[:, 0])
     signed = y.shape[1] == 1 and bool(np.isin(y[:, 0], (-1.0, 1.0)).all())  # hinge-style labels
-    plt = _pyplot()
-    from matplotlib.colors import ListedColormap
+    fig = _figure(figsize=(6.4, 5.6))
+    ax = fig.add_subplot()
 
     pad = 0.1 * (X.max(axis=0) - X.min(axis=0)) + 1e-9
     lo, hi = X.min(axis=0) - pad, X.max(axis=0) + pad
@@ -177,19 +200,16 @@ def plot_decision_boundary(
         np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution)
     )
     scores = _predict_grid(model, np.column_stack([gx.ravel(), gy.ravel()]))
-    classes, single, threshold = classify(scores)
+    classes, _, _ = classify(scores)
     n_classes = max(int(classes.max()) + 1, int(truth.max()) + 1, 2)
     colours = [CLASS_COLOURS[k % len(CLASS_COLOURS)] for k in range(n_classes)]
-
-    fig, ax = plt.subplots(figsize=(6.4, 5.6))
-    levels = np.arange(n_classes + 1) - 0.5
-    ax.contourf(
-        gx, gy, classes.reshape(gx.shape), levels=levels, cmap=ListedColormap(colours), alpha=0.22
-    )
-    if single is not None:  # the boundary itself, where the one output crosses the threshold
-        ax.contour(
-            gx, gy, single.reshape(gx.shape), levels=[threshold], colors="#334155", linewidths=1.5
-        )
+    for k, margin in enumerate(_margins(scores)):
+        # Where class k wins, margin > 0; the filled contour's edge is the interpolated zero line.
+        margin = margin.reshape(gx.shape)
+        if np.nanmax(margin) > 0:
+            top = float(np.nanmax(margin)) + 1.0
+            ax.contourf(gx, gy, margin, levels=[0.0, top], colors=[colours[k]], alpha=0.22)
+            ax.contour(gx, gy, margin, levels=[0.0], colors="#334155", linewidths=1.2)
     for k in np.unique(truth):
         mask = truth == k
         ax.scatter(
@@ -212,4 +232,24 @@ def plot_decision_boundary(
     )
     ax.legend(frameon=True, framealpha=0.85, loc="best")
     ax.spines[["top", "right"]].set_visible(False)
-    return _save(fig, path)
+    return fig.save(path, "plot_decision_boundary") if path is not None else fig
+
+
+def _margins(scores: Any) -> list[Any]:
+    """Per class, how far it leads: positive exactly where :func:`classify` picks it.
+
+    One output: the score minus the threshold for class 1, its negation for class 0. Several:
+    each output minus the largest of the others. Contouring these at 0 draws the boundaries.
+    """
+    import numpy as np
+
+    classes, single, threshold = classify(scores)
+    if single is not None:
+        lead = single - threshold
+        # classify puts a score equal to the threshold in class 0: keep that side for class 0.
+        return [np.where(lead == 0, 1e-12, -lead), lead]
+    out = []
+    for k in range(scores.shape[1]):
+        others = np.delete(scores, k, axis=1).max(axis=1)
+        out.append(scores[:, k] - others)
+    return out

@@ -8,11 +8,15 @@ import numpy as np
 import pytest
 
 from autograd import Value, no_grad
-from autograd.backward import COMPILED_OPS, FLOAT_BACKPROP_SOURCE, _float_backprop, local_grads
+from autograd.backward import local_grads
+from autograd.codegen import COMPILED_OPS, FLOAT_BACKPROP_SOURCE, as_code
+from autograd.codegen import float_backprop as _float_backprop
 from autograd.grad_mode import scope
-from autograd.namespaces import FLOAT, NUMPY, SOURCE, VALUE, Source, as_code
+from autograd.namespaces import FLOAT, NUMPY, SOURCE, VALUE, Source
 from autograd.ops import OPS, Op, register
 from autograd.value import apply
+
+from .programs import TORCH
 
 CASES = [(name, point) for name, op in OPS.items() for point in op.examples]
 # Ops whose rule passes no gradient on purpose (None): central differences do not apply.
@@ -185,65 +189,73 @@ def test_an_op_registered_after_import_is_backpropagated_through_its_rule(cube_o
     assert x.grad == pytest.approx(2.0 * 3.0 * 1.5**2)
 
 
-BINARY_DUNDERS = [
-    ("__add__", "add", False),
-    ("__radd__", "add", True),
-    ("__sub__", "sub", False),
-    ("__rsub__", "sub", True),
-    ("__mul__", "mul", False),
-    ("__rmul__", "mul", True),
-    ("__truediv__", "div", False),
-    ("__rtruediv__", "div", True),
-    ("__pow__", "pow_value", False),
-    ("__rpow__", "pow_value", True),
-]
+# Every Value method the table names, with its op: the lists come from the table, so a new op
+# with methods is tested the moment it is registered.
+METHODS = [(method, name) for name, op in OPS.items() for method in op.methods]
+REFLECTED = {"__radd__", "__rsub__", "__rmul__", "__rtruediv__", "__rpow__"}
 
 
-@pytest.mark.parametrize(("dunder", "name", "reflected"), BINARY_DUNDERS)
-def test_operators_run_the_table_forward(dunder, name, reflected):
-    """Each two-input operator is its op's forward rule compiled into the method."""
+def _call(method: str, op: Op, xs: list[Value], args: list) -> Value:
+    """``xs[0] <op> xs[1]`` through ``method`` (reflected dunders are called on the right
+    operand), or ``xs[0].method(*args)``."""
+    if method in REFLECTED:
+        return getattr(xs[1], method)(xs[0])
+    return getattr(xs[0], method)(*xs[1:], *args)
+
+
+def test_every_method_the_table_names_exists():
+    for method, name in METHODS:
+        assert hasattr(Value, method), f"{name}: Value has no method {method}"
+    assert {name for _, name in METHODS} >= {n for n, op in OPS.items() if op.arity in (1, 2)}
+
+
+@pytest.mark.parametrize(("method", "name"), METHODS)
+def test_methods_run_the_table_forward(method, name):
+    """Each method runs its op's forward rule, even where the method shares its name with the
+    float function the rule calls (``log``), in both engines (the module runs twice)."""
     op = OPS[name]
-    for a, b in op.examples:
-        x, y = Value(a), Value(b)
-        out = getattr(y, dunder)(x) if reflected else getattr(x, dunder)(y)  # both: x <op> y
-        assert out.data == op.fwd(FLOAT, a, b)
-        assert out.op == name and out.parents == (x, y)
-        assert getattr(Value, dunder).__name__ == dunder
+    for point in op.examples:
+        xs, args = _split(op, point)
+        inputs = [Value(x) for x in xs]
+        out = _call(method, op, inputs, args)
+        assert out.data == op.fwd(FLOAT, *xs, *args)
+        assert out.op == name and out.parents == tuple(inputs)
+        assert out.arg == (args[0] if args else None)
+        assert getattr(Value, method).__name__ == method
 
 
-UNARY_METHODS = ["__neg__", "__abs__", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "softplus"]
-UNARY_METHODS += ["sin", "cos"]
+def _every_method(x: Value, y: Value) -> list[Value]:
+    out = []
+    for method, name in METHODS:
+        op = OPS[name]
+        args = list(op.examples[0][1:]) if op.has_arg else []
+        out.append(_call(method, op, [x, y][: op.arity], args))
+    return out
 
 
-@pytest.mark.parametrize("method", UNARY_METHODS)
-def test_methods_run_the_table_forward(method):
-    """Each one-input method is its op's forward rule compiled into the method, even where the
-    method shares its name with the float function the rule calls (``log``)."""
-    name = method.strip("_")
-    op = OPS[name]
-    for (a,) in op.examples:
-        x = Value(a)
-        out = getattr(x, method)()
-        assert out.data == op.fwd(FLOAT, a)
-        assert out.op == name and out.parents == (x,)
-
-
-def _every_compiled_method(x: Value, y: Value) -> list[Value]:
-    return [getattr(x, d)(y) for d, _, _ in BINARY_DUNDERS] + [
-        getattr(x, m)() for m in UNARY_METHODS
-    ]
-
-
-def test_compiled_methods_record_nothing_under_no_grad_and_tag_scopes():
+def test_methods_record_nothing_under_no_grad_and_tag_scopes():
     x, y = Value(0.7), Value(1.3)
     with no_grad():
-        plain = _every_compiled_method(x, y)
+        plain = _every_method(x, y)
     assert all(v.op == "" and v.parents == () and v.is_leaf for v in plain)
     with scope("Neuron:n"):
-        tagged = _every_compiled_method(x, y)
+        tagged = _every_method(x, y)
     assert all(v.scope == ("Neuron:n",) and v.parents for v in tagged)
-    assert all(v.scope is None for v in _every_compiled_method(x, y))
+    assert all(v.scope is None for v in _every_method(x, y))
     assert [v.data for v in plain] == [v.data for v in tagged]
+
+
+def test_namespaces_provide_the_same_functions():
+    """A rule may call any function of its namespace: all four must have the same ones."""
+    names = {name for name, f in vars(FLOAT).items() if callable(f)}
+    for m in (VALUE, NUMPY, SOURCE):
+        assert {name for name in dir(m) if callable(getattr(m, name))} >= names, m.name
+        assert {name for name, f in vars(m).items() if callable(f)} == names, m.name
+
+
+def test_every_op_has_a_torch_twin():
+    """The torch parity tests cover every op (checked without importing torch)."""
+    assert set(TORCH) == set(OPS)
 
 
 def test_registering_a_duplicate_name_fails():

@@ -7,16 +7,11 @@ import random
 import pytest
 
 from autograd import Value, grad
-from autograd.ops import OPS
 
 from .programs import TORCH, random_program
 
 torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.torch
-
-
-def test_every_op_has_a_torch_twin():
-    assert set(TORCH) == set(OPS)
 
 
 @pytest.mark.parametrize("seed", range(150))

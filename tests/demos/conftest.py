@@ -10,7 +10,12 @@ if str(DEMOS) not in sys.path:
     sys.path.insert(0, str(DEMOS))
 
 # What each kind of file starts with (an SVG after its XML prologue and doctype).
-SIGNATURES = {".png": b"\x89PNG\r\n\x1a\n", ".svg": b"<svg", ".html": b"<!DOCTYPE html>"}
+SIGNATURES = {
+    ".png": b"\x89PNG\r\n\x1a\n",
+    ".svg": b"<svg",
+    ".html": b"<!DOCTYPE html>",
+    ".gif": b"GIF89a",
+}
 
 
 def _check_files(files, folder, names):

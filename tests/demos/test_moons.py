@@ -12,7 +12,20 @@ def test_moons_separates_the_classes(out, check_files, capsys):
     assert len(result["loss"]) == 20
     assert result["loss"][-1] < 0.25 * result["loss"][0]
     assert f"training accuracy {result['accuracy']:.0%}" in capsys.readouterr().out
-    check_files(result["files"], out, ["moons_boundary.png", "moons_loss.png"])
+    check_files(
+        result["files"],
+        out,
+        ["moons_boundary.png", "moons_loss.png", "moons_training.html", "moons_training.gif"],
+    )
+    snaps = result["history"].snapshots
+    assert [s.epoch for s in snaps] == list(range(21))  # before training and after every step
+    page = (out / "moons_training.html").read_text(encoding="utf-8")
+    assert page.count('<path class="edge"') == 2 * 16 + 16 * 16 + 16
+
+
+def test_record_thins_the_snapshots(out):
+    result = moons.main(["--out", str(out), "--points", "20", "--steps", "7", "--record", "3"])
+    assert [s.epoch for s in result["history"].snapshots] == [0, 3, 6, 7]
 
 
 def test_fast_trains_on_the_tape_to_the_same_numbers(out):

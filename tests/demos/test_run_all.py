@@ -29,7 +29,7 @@ def test_the_tour_runs_every_demo_and_lists_what_it_wrote(out, monkeypatch, caps
     assert list(result["seconds"]) == [demo.NAME for demo, _ in TINY]
     written = sorted(p.name for p in out.iterdir())
     assert sorted(Path(f).name for f in result["files"]) == written
-    assert {Path(f).suffix for f in written} == {".png", ".svg", ".html"}
+    assert {Path(f).suffix for f in written} == {".png", ".svg", ".html", ".gif"}
     printed = capsys.readouterr().out
     for k, (demo, _) in enumerate(TINY, 1):
         assert f"== {k}/5 {demo.NAME}: " in printed
@@ -42,6 +42,7 @@ def test_the_tour_runs_every_demo_and_lists_what_it_wrote(out, monkeypatch, caps
         assert kind == Path(f).suffix[1:].upper()
         assert run_all.size(Path(f).stat().st_size) == f"{number} {unit}"
     assert "5 demos in " in printed
+    assert f"Watch moons learn: open {out / 'moons_training.html'}" in printed
 
 
 def test_the_tour_runs_the_five_demos_moons_in_full():

@@ -10,7 +10,18 @@ def test_spirals_learns_three_classes(out, check_files, capsys):
     assert result["accuracy"] >= 0.8  # chance is 1/3
     assert result["loss"][-1] < 0.5 * result["loss"][0]
     assert "(chance: 33%)" in capsys.readouterr().out
-    check_files(result["files"], out, ["spirals_regions.png", "spirals_loss.png"])
+    check_files(
+        result["files"],
+        out,
+        [
+            "spirals_regions.png",
+            "spirals_loss.png",
+            "spirals_training.html",
+            "spirals_training.gif",
+        ],
+    )
+    assert len(result["history"].snapshots) == 21
+    assert "class 2</text>" in (out / "spirals_training.html").read_text(encoding="utf-8")
 
 
 def test_fast_trains_on_the_tape_to_the_same_numbers(out):

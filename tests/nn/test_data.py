@@ -107,11 +107,14 @@ def test_batches_cover_every_row_once():
     [
         (lambda: datasets.moons(1), "moons: n must be an int >= 2, got 1"),
         (lambda: datasets.circles(10, factor=1.5), "factor must be in \\(0, 1\\)"),
-        (lambda: datasets.spirals(10, classes=1), "n must be an int >= 1|classes must be >= 2"),
+        (lambda: datasets.spirals(10, classes=1), "spirals: classes must be an int >= 2, got 1"),
         (lambda: datasets.blobs(2, centers=3), "blobs: n must be an int >= 3"),
         (lambda: datasets.train_test_split([[1.0]] * 3, [1, 2]), "X has 3 rows but y has 2"),
         (lambda: datasets.train_test_split([[1.0]] * 3, [1] * 3, test_size=3), "leaves no train"),
-        (lambda: datasets.train_test_split([[1.0]] * 3, [1] * 3, test_size=0.0), "leaves no"),
+        (
+            lambda: datasets.train_test_split([[1.0]] * 3, [1] * 3, test_size=0.0),
+            "test_size must be a fraction in \\(0, 1\\) or a number of rows, got 0.0",
+        ),
         (lambda: datasets.standardize([1.0, 2.0]), "X must be a list of rows"),
         (lambda: list(datasets.batches([[1.0]], [1.0], batch_size=0)), "batch_size must be"),
         (lambda: list(datasets.batches([[1.0]], [1.0, 2.0], 1)), "X has 1 rows but y has 2"),
@@ -120,3 +123,61 @@ def test_batches_cover_every_row_once():
 def test_bad_arguments(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+NAN, INF = float("nan"), float("inf")
+X3, Y3 = [[1.0]] * 3, [1.0] * 3
+
+# issue 12, item 13: arguments out of range name the call, the argument and the value
+OUT_OF_RANGE = [
+    (lambda: datasets.moons(10, noise=-1), "moons: noise must be a finite number >= 0, got -1"),
+    (lambda: datasets.moons(10, noise=NAN), "moons: noise must be a finite number >= 0, got nan"),
+    (lambda: datasets.moons(10, noise=INF), "moons: noise must be a finite number >= 0, got inf"),
+    (lambda: datasets.moons(10, noise="big"), "moons: noise must be a finite number"),
+    (lambda: datasets.moons(2.5), "moons: n must be an int >= 2, got 2.5"),
+    (lambda: datasets.moons(10, seed=-3), "moons: seed must be None, an int >= 0 or a Generator"),
+    (lambda: datasets.moons(10, seed="a"), "moons: seed must be None, an int >= 0"),
+    (lambda: datasets.circles(10, noise=-1), "circles: noise must be a finite number >= 0, got -1"),
+    (lambda: datasets.circles(10, factor=NAN), "circles: factor must be in \\(0, 1\\), got nan"),
+    (lambda: datasets.circles(10, factor=0), "circles: factor must be in \\(0, 1\\), got 0"),
+    (lambda: datasets.circles(True), "circles: n must be an int >= 2, got True"),
+    (lambda: datasets.spirals(10, classes=0), "spirals: classes must be an int >= 2, got 0"),
+    (lambda: datasets.spirals(10, classes=2.5), "spirals: classes must be an int >= 2, got 2.5"),
+    (lambda: datasets.spirals(10, classes="3"), "spirals: classes must be an int >= 2, got '3'"),
+    (lambda: datasets.spirals(10, noise=-0.1), "spirals: noise must be a finite number >= 0"),
+    (lambda: datasets.spirals(2, classes=3), "spirals: n must be an int >= 3, got 2"),
+    (lambda: datasets.blobs(10, centers=0), "blobs: centers must be an int >= 1, got 0"),
+    (lambda: datasets.blobs(10, centers=-2), "blobs: centers must be an int >= 1, got -2"),
+    (lambda: datasets.blobs(10, centers=True), "blobs: centers must be a count >= 1 or a list"),
+    (lambda: datasets.blobs(10, centers=[]), "blobs: centers must be a count >= 1 or a list"),
+    (lambda: datasets.blobs(10, centers=[[0, 0], [1]]), "blobs: centers must be a count"),
+    (lambda: datasets.blobs(10, centers=[[0, NAN]]), "blobs: centers must be a count"),
+    (lambda: datasets.blobs(10, centers=2.5), "blobs: centers must be a count >= 1 or a list"),
+    (lambda: datasets.blobs(10, std=-1), "blobs: std must be a finite number >= 0, got -1"),
+    (lambda: datasets.blobs(10, std=NAN), "blobs: std must be a finite number >= 0, got nan"),
+    (lambda: datasets.blobs(10, dim=0), "blobs: dim must be an int >= 1, got 0"),
+    (
+        lambda: datasets.train_test_split(X3, Y3, test_size=NAN),
+        "train_test_split: test_size must be a fraction in \\(0, 1\\) or a number of rows, got nan",
+    ),
+    (lambda: datasets.train_test_split(X3, Y3, test_size=1.5), "test_size must be a fraction"),
+    (lambda: datasets.train_test_split(X3, Y3, test_size=INF), "test_size must be a fraction"),
+    (lambda: datasets.train_test_split(X3, Y3, test_size=True), "test_size must be a fraction"),
+    (lambda: datasets.train_test_split(X3, Y3, test_size="1"), "test_size must be a fraction"),
+    (lambda: datasets.train_test_split(X3, Y3, test_size=-1), "test_size -1 leaves no train"),
+    (lambda: datasets.train_test_split(X3, Y3, seed=-1), "train_test_split: seed must be"),
+]
+
+
+@pytest.mark.parametrize("call, match", OUT_OF_RANGE)
+def test_arguments_out_of_range_name_the_call_and_the_value(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_edge_values_that_are_in_range_still_work():
+    assert len(datasets.moons(4, noise=0)[0]) == 4
+    assert len(datasets.blobs(3, centers=1, std=0, dim=1)[0][0]) == 1
+    assert datasets.blobs(4, centers=[[0.0, 0.0, 1.0], [5.0, 5.0, 5.0]], std=0)[0][0][2] in (1, 5)
+    X_train, X_test, _, _ = datasets.train_test_split(X3, Y3, test_size=0.5)
+    assert (len(X_train), len(X_test)) == (1, 2)

@@ -219,6 +219,12 @@ def test_outputs_one_value_or_list():
         (Neuron(2, bias=False), [Value(1.0), "a"], TypeError, "Neuron: inputs must be numbers"),
         (MLP(2, [2]), None, TypeError, "expected a list of 2 inputs, got NoneType"),
         (MLP(2, [2]), 1.0, ValueError, "expected 2 inputs, got 1"),
+        # issue 12, item 13: an unordered input would pair weights with inputs at random
+        (MLP(2, [2]), {1.0, 2.0}, TypeError, "MLP: inputs must be an ordered sequence"),
+        (Layer(2, 2), frozenset({1.0, 2.0}), TypeError, "Layer: .* got a frozenset"),
+        (Neuron(2), {1.0, 2.0}, TypeError, r"Neuron: .* got a set \{1.0, 2.0\}, whose order"),
+        (MLP(2, [2]), {"a": 1.0, "b": 2.0}, TypeError, "MLP: .* got a dict"),
+        (MLP(2, [2]), set(range(100, 200)), TypeError, r"got a set \{100, .*\.\.\., whose"),
     ],
 )
 def test_bad_inputs(module, x, error, match):

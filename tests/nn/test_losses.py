@@ -4,8 +4,10 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from autograd import Value
+from autograd import Value, trace
 from nn import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -144,6 +146,9 @@ def test_cross_entropy_batch_is_the_mean():
         (lambda: cross_entropy([values([1.0, 2.0])] * 2, 0), "one flat list per sample"),
         (lambda: cross_entropy(Value(1.0), 0), "one flat list per sample"),
         (lambda: cross_entropy([], []), "empty batch"),
+        (lambda: cross_entropy(values([1.0, 2.0]), math.nan), "class index, got nan"),
+        (lambda: cross_entropy(values([1.0, 2.0]), math.inf), "class index, got inf"),
+        (lambda: cross_entropy([values([1.0, 2.0])], [math.nan]), "class index, got nan"),
     ],
 )
 def test_bad_inputs(call, match):
@@ -207,3 +212,48 @@ def test_cross_entropy_matches_torch():
     ref.backward()
     assert loss.data == pytest.approx(ref.item(), abs=1e-12)
     np.testing.assert_allclose([[v.grad for v in r] for r in ours], t.grad.numpy(), atol=1e-12)
+
+
+# ---- the shift of cross_entropy is part of the graph (issue 12, item 3) -------------------------
+
+CE_TAPE = trace(cross_entropy, [0.0, 0.0, 0.0], 0)  # traced where every logit is 0
+
+
+def eager_cross_entropy(logits, target):
+    zs = values(logits)
+    loss = cross_entropy(zs, target)
+    loss.backward()
+    return loss.data, [z.grad for z in zs]
+
+
+def test_cross_entropy_replayed_with_logits_larger_than_at_trace_time():
+    assert CE_TAPE([1000.0, 0.0, 0.0], 1) == 1000.0 == eager_cross_entropy([1000, 0, 0], 1)[0]
+    assert CE_TAPE([1000.0, 0.0, 0.0], 0) == 0.0 == eager_cross_entropy([1000, 0, 0], 0)[0]
+
+
+def test_cross_entropy_shift_is_a_max_node_that_passes_no_gradient():
+    loss = cross_entropy(values([1.0, 3.0, 2.0]), 0)
+    ops = [v.op for v in _nodes(loss)]
+    assert "max" in ops and "stop_gradient" in ops
+
+
+def _nodes(root):
+    seen, stack = set(), [root]
+    while stack:
+        v = stack.pop()
+        if id(v) not in seen:
+            seen.add(id(v))
+            yield v
+            stack.extend(v.parents)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.floats(-1e4, 1e4), min_size=3, max_size=3),
+    st.integers(0, 2),
+)
+def test_cross_entropy_tape_equals_eager_at_any_logits(logits, target):
+    value, (grads, _) = CE_TAPE.value_and_grad(logits, target)
+    e_value, e_grads = eager_cross_entropy(logits, target)
+    assert value == pytest.approx(e_value, rel=1e-12, abs=1e-12)
+    assert grads == pytest.approx(e_grads, rel=1e-9, abs=1e-12)

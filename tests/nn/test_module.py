@@ -216,7 +216,7 @@ BAD_FILES = [
     (
         "wrong sizes",
         _edited(config=MLP(2, [3, 1]).config()),
-        "must be a list of 2 numbers, got a list of 3|missing",
+        "with 13 parameters, but its state holds 9 numbers; nothing was built",
     ),
     ("extra entry", _edited(state={**_good_doc()["state"], "x": 1.0}), "unexpected 'x'"),
 ]

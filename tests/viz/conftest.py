@@ -71,12 +71,24 @@ def scoped_mlp(sizes: tuple[int, ...] = (3, 4, 4, 1), seed: int = 0) -> Value:
     return loss
 
 
+class NumberLabel(Value):
+    """A Value whose label is a number: Value refuses ``label=123``, a subclass can still hand
+    one to the visualizer."""
+
+    __slots__ = ()
+
+    @property
+    def label(self) -> int:
+        return 123
+
+
 def node_texts(svg: str) -> dict[str, list[str]]:
-    """The text lines of every node in an SVG, by the node's id (``v3``, ``op3``, ``g0``)."""
+    """The text lines of every node in an SVG, by the node's id (``v3``, ``op3``, ``g0``); a box
+    with a tooltip holds its text inside a link element."""
     root = ET.fromstring(svg.encode())
     out = {}
     for g in root.iterfind(".//svg:g[@class='node']", SVG_NS):
-        out[g.get("id")] = [t.text or "" for t in g.iterfind("svg:text", SVG_NS)]
+        out[g.get("id")] = [t.text or "" for t in g.iterfind(".//svg:text", SVG_NS)]
     return out
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import html
 import io
 import json
+import os
 import random
 import re
+import sys
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -17,9 +21,10 @@ import viz
 from autograd import Value
 from autograd.graph import topological_order
 from tests.autograd.programs import random_program
+from viz import backprop_page
 from viz.dot import clean_text, fmt
 
-from .conftest import micrograd_example, scoped_mlp, used_twice
+from .conftest import NumberLabel, micrograd_example, scoped_mlp, used_twice
 
 
 def _fresh_pair(build):
@@ -143,10 +148,11 @@ class _Page(HTMLParser):
             self.scripts[self._script] += data
 
 
-def _page(root: Value, tmp_path) -> tuple[str, dict, _Page]:
-    out = viz.backprop_html(root, tmp_path / "bp.html")
+def _page(root: Value, tmp_path, **options) -> tuple[str, dict, _Page]:
+    out = viz.backprop_html(root, tmp_path / "bp.html", **options)
     with open(out, encoding="utf-8") as f:
         text = f.read()
+    assert text == out.html
     page = _Page(text)
     return text, json.loads(page.scripts["backprop-data"]), page
 
@@ -157,10 +163,12 @@ def test_page_has_one_frame_per_step_after_the_forward_frame(tmp_path):
     steps = list(viz.backward_steps(root))
     assert len(data["frames"]) == len(steps) + 1
     first = data["frames"][0]
-    assert first["node"] is None and first["shares"] == [] and "seed" in first["title"].lower()
+    assert first["current"] == first["lit"] == first["shares"] == []
+    assert "seed" in first["title"].lower()
     order = topological_order(root)
     for frame, step in zip(data["frames"][1:], steps):
-        assert frame["node"] == order.index(step.node)
+        i = order.index(step.node)
+        assert frame["current"] == [i] and frame["lit"] == [f"v{i}", f"op{i}", f"o{i}"]
         assert len(frame["shares"]) == len(frame["lines"]) == len(step.shares)
 
 
@@ -246,3 +254,161 @@ def test_big_graphs_still_make_a_page(tmp_path):
     root = scoped_mlp((3, 8, 8, 1))
     _, data, _ = _page(root, tmp_path)
     assert len(data["frames"]) == 1 + sum(1 for v in topological_order(root) if v.parents)
+
+
+# ---- names, the page object, size limits, collapsed boxes ---------------------------------------
+
+
+def _lecture_neuron() -> Value:
+    """micrograd's lecture neuron, o = tanh(x1*w1 + x2*w2 + b), labelled as demos/neuron.py does
+    (compound labels such as ``x1*w1 + x2*w2``)."""
+    demos = str(Path(__file__).resolve().parents[2] / "demos")
+    if demos not in sys.path:
+        sys.path.insert(0, demos)
+    import neuron
+
+    return neuron.neuron()[0]
+
+
+def test_derivatives_of_compound_names_are_parenthesised_everywhere():
+    page = viz.backprop_html(_lecture_neuron())
+    data = json.loads(_Page(page.html).scripts["backprop-data"])
+    lines = [line for f in data["frames"] for line in f["lines"]]
+    # step text and formulas
+    assert "n.grad += ∂o/∂n · o.grad = 0.5000 · 1.0000 = 0.5000" in lines
+    assert (
+        "(x1*w1 + x2*w2).grad += ∂n/∂(x1*w1 + x2*w2) · n.grad = 1.0000 · 0.5000 = 0.5000" in lines
+    )
+    assert (
+        "(x1*w1).grad += ∂(x1*w1 + x2*w2)/∂(x1*w1) · (x1*w1 + x2*w2).grad = 1.0000 · 0.5000 "
+        "= 0.5000" in lines
+    )
+    # edge labels, in the picture
+    svg = html.unescape(re.search(r"<svg.*</svg>", page.html, re.S)[0])
+    assert "∂n/∂(x1*w1 + x2*w2) = 1.0000" in svg
+    assert "∂(x1*w1 + x2*w2)/∂(x1*w1) = 1.0000" in svg
+    # nowhere a compound name unbracketed after ∂ or before .grad
+    for text in [svg, *lines, *(s["wrt"] for f in data["frames"] for s in f["shares"])]:
+        assert not re.search(r"∂x\d\*", text), text
+        assert not re.search(r"\*w\d\.grad", text), text
+
+
+def test_print_backward_parenthesises_compound_names():
+    out = io.StringIO()
+    viz.print_backward(_lecture_neuron(), file=out)
+    assert "backward from o (seed o.grad = 1.0)" in out.getvalue()
+    root = Value(1.0, "a") * 2
+    root.label = "a*2"
+    out = io.StringIO()
+    viz.print_backward(root, file=out)
+    assert out.getvalue().splitlines()[0] == "backward from a*2 (seed (a*2).grad = 1.0)"
+
+
+def test_backprop_html_returns_a_page_that_shows_inline_and_writes_only_when_asked(tmp_path):
+    root = micrograd_example(backward=False)
+    page = viz.backprop_html(root)
+    assert isinstance(page, viz.page.HtmlPage) and page.path is None
+    assert list(tmp_path.iterdir()) == []
+    inline = page._repr_html_()
+    assert inline.startswith("<iframe srcdoc=") and 'sandbox="allow-scripts"' in inline
+    assert html.escape("Backprop through L") in inline
+    saved = viz.backprop_html(root, tmp_path / "bp.html")
+    assert saved.path == os.fspath(tmp_path / "bp.html") == os.fspath(saved)
+    assert (tmp_path / "bp.html").read_text(encoding="utf-8") == saved.html == page.html
+
+
+def test_big_graphs_are_refused_at_once_with_what_to_do(monkeypatch):
+    root = scoped_mlp((3, 24, 24, 1))
+    n = len(topological_order(root))
+    assert n > 500
+
+    def no_layout(*args, **kwargs):
+        raise AssertionError("a graph over max_nodes must be refused before any layout")
+
+    monkeypatch.setattr(backprop_page, "svg_from_source", no_layout)
+    with pytest.raises(ValueError, match=rf"backprop_html: the graph has {n} Values, more than "
+                       r"max_nodes=500; pass collapse='neuron'"):  # fmt: skip
+        viz.backprop_html(root)
+    with pytest.raises(ValueError, match="max_nodes must be a positive int, got 0"):
+        viz.backprop_html(root, max_nodes=0)
+    with pytest.raises(ValueError, match="collapse must be None, 'neuron' or 'layer'"):
+        viz.backprop_html(root, collapse="module")
+    with pytest.raises(TypeError, match="backprop_html: root must be a Value"):
+        viz.backprop_html([root])
+
+
+def _shown_grads(data: dict) -> dict[int, float]:
+    out = {data["root"]: 1.0}
+    for frame in data["frames"]:
+        for s in frame["shares"]:
+            if s["added"] is not None:
+                out[s["input"]] = float(s["value"])
+    return out
+
+
+@pytest.mark.parametrize("collapse", ["neuron", "layer"])
+def test_collapsed_pages_step_box_by_box_to_backwards_grads(collapse):
+    root = scoped_mlp((3, 4, 4, 1))
+    order = topological_order(root)
+    page = viz.backprop_html(root, collapse=collapse)
+    data = json.loads(_Page(page.html).scripts["backprop-data"])
+    boxes = {"neuron": 9, "layer": 3}[collapse]
+    ops_outside = sum(1 for v in order if v.parents and not v.scope)  # the loss's own ops
+    assert len(data["frames"]) == 1 + boxes + ops_outside
+    group_frames = [f for f in data["frames"] if f["lit"] and f["lit"][0].startswith("g")]
+    assert len(group_frames) == boxes
+    # Every Value the page shows ends with the grad backward() gives it.
+    shown = {n["id"] for n in data["nodes"]}
+    assert {order.index(v) for v in order if v.label.startswith("x")} <= shown
+    for i, value in _shown_grads(data).items():
+        assert i in shown
+        assert value == pytest.approx(order[i].grad, rel=1e-12, abs=1e-12), order[i]
+    # A box's turn comes after every box that uses it: its grads are complete by then.
+    done: set[int] = {data["root"]}
+    for f in data["frames"][1:]:
+        assert set(f["current"]) <= done | {s["input"] for g in data["frames"] for s in g["shares"]}
+        done |= {s["input"] for s in f["shares"]}
+    # The picture tags each box output's grad text, and draws each share's edge.
+    tagged = set(re.findall(r'data-grad-of="(\d+)"', page.html))
+    assert tagged == {str(i) for i in shown}
+    for f in data["frames"]:
+        for s in f["shares"]:
+            assert f'id="{s["edge"]}"' in page.html
+
+
+def test_a_collapsed_neuron_writes_its_chain_rule_with_its_short_name():
+    root = scoped_mlp((2, 3, 1))
+    page = viz.backprop_html(root, collapse="neuron")
+    data = json.loads(_Page(page.html).scripts["backprop-data"])
+    lines = [line for f in data["frames"] for line in f["lines"]]
+    assert any(line.startswith("L0·N0.grad += ∂L1·N0/∂L0·N0 · L1·N0.grad = ") for line in lines)
+    assert any(line.startswith("x0.grad += ∂L0·N2/∂x0 · L0·N2.grad = ") for line in lines)
+    # local × grad = what the box adds, for a one-output box
+    for f in data["frames"]:
+        for s in f["shares"]:
+            if s["local"] != "-" and s["added"] is not None:
+                local, added = float(s["local"]), float(s["added"])
+                assert abs(local * float(f["title"].split("grad ")[1].split()[0]) - added) < 2e-4
+
+
+def test_a_label_that_is_not_a_string_is_named():
+    a = NumberLabel(1.0)
+    with pytest.raises(TypeError, match=r"backprop_html: a Value's label must be a str, got 123"):
+        viz.backprop_html(a * 2)
+
+
+def test_steps_skip_nodes_no_gradient_reaches_as_the_sweep_does():
+    # stop_gradient passes nothing back: x*3 below it gets no gradient, so it takes no step
+    # (the engine's chain_rule passes it over); x still gets the grad of the other path.
+    x = Value(2.0, "x")
+    hidden = x * 3
+    hidden.label = "hidden"
+    root = hidden.stop_gradient() + x
+    steps = list(viz.backward_steps(root))
+    assert [s.node.op for s in steps] == ["add", "stop_gradient"]
+    assert steps[1].shares[0].local is None and steps[1].shares[0].contribution is None
+    assert steps[0].shares[1].running == 1.0
+    page = viz.backprop_html(root)
+    data = json.loads(_Page(page.html).scripts["backprop-data"])
+    assert len(data["frames"]) == 3
+    assert "hidden.grad: nothing flows back from" in data["frames"][2]["lines"][0]

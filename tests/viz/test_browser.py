@@ -65,8 +65,8 @@ def _step_through(driver, root: Value, tmp_path) -> dict[int, tuple[str, str]]:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
-    path = viz.backprop_html(root, tmp_path / "bp.html")
-    driver.get("file://" + path)
+    page = viz.backprop_html(root, tmp_path / "bp.html")
+    driver.get("file://" + os.fspath(page))
     assert driver.get_log("browser") == []  # no script errors
     n_steps = len(list(viz.backward_steps(root)))
     order = topological_order(root)
@@ -113,7 +113,7 @@ def test_controls_slider_buttons_and_keys(browser, tmp_path):
 
     root = used_twice()
     last = len(list(viz.backward_steps(root)))
-    browser.get("file://" + viz.backprop_html(root, tmp_path / "bp.html"))
+    browser.get("file://" + os.fspath(viz.backprop_html(root, tmp_path / "bp.html")))
     counter = browser.find_element(By.ID, "counter")
     body = browser.find_element(By.TAG_NAME, "body")
     body.send_keys(Keys.END)
@@ -138,3 +138,139 @@ def test_controls_slider_buttons_and_keys(browser, tmp_path):
     assert "Pause" in browser.find_element(By.ID, "play").text
     browser.execute_script("document.getElementById('play').click();")
     assert "Play" in browser.find_element(By.ID, "play").text
+
+
+# ---- the picture fits at load, zooms, and follows the step ---------------------------------------
+
+
+def _lecture_neuron() -> Value:
+    from .test_backprop import _lecture_neuron as build
+
+    return build()
+
+
+def _rect(driver, selector: str) -> dict:
+    return driver.execute_script(
+        "const r = document.querySelector(arguments[0]).getBoundingClientRect();"
+        "return {left: r.left, right: r.right, top: r.top, bottom: r.bottom};",
+        selector,
+    )
+
+
+def _visible_area(driver) -> dict:
+    """The part of the graph box the reader sees: inside its border, and inside the window."""
+    return driver.execute_script(
+        "const b = document.getElementById('graph'), r = b.getBoundingClientRect();"
+        "const left = r.left + b.clientLeft, top = r.top + b.clientTop;"
+        "return {left: left, top: top, right: Math.min(left + b.clientWidth, innerWidth),"
+        "        bottom: Math.min(top + b.clientHeight, innerHeight)};"
+    )
+
+
+def _inside(inner: dict, outer: dict, slack: float = 1.0) -> bool:
+    return (
+        inner["left"] >= outer["left"] - slack
+        and inner["right"] <= outer["right"] + slack
+        and inner["top"] >= outer["top"] - slack
+        and inner["bottom"] <= outer["bottom"] + slack
+    )
+
+
+def test_the_lecture_neuron_is_all_in_view_at_load(browser, tmp_path):
+    assert browser.execute_script("return [innerWidth, outerHeight]")[0] <= 1400
+    page = viz.backprop_html(_lecture_neuron(), tmp_path / "bp.html")
+    browser.get("file://" + os.fspath(page))
+    area = _visible_area(browser)
+    ids = browser.execute_script(
+        "return [...document.querySelectorAll('#graph g.node')].map(g => g.id)"
+    )
+    assert len(ids) == 10 + 5  # ten Values, five ops
+    for node in ids:
+        assert _inside(_rect(browser, f"#{node}"), area), node
+    assert _inside(_rect(browser, "#graph svg"), area)
+    assert browser.get_log("browser") == []
+
+
+def test_zoom_buttons_keys_and_ctrl_wheel(browser, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    page = viz.backprop_html(_lecture_neuron(), tmp_path / "bp.html")
+    browser.get("file://" + os.fspath(page))
+
+    def zoom() -> float:
+        return float(browser.find_element(By.TAG_NAME, "body").get_attribute("data-zoom"))
+
+    fitted = zoom()
+    assert 0.2 < fitted < 1.5
+    browser.find_element(By.ID, "zoom-in").click()
+    assert zoom() == pytest.approx(fitted * 1.25)
+    browser.find_element(By.ID, "zoom-out").click()
+    browser.find_element(By.ID, "zoom-out").click()
+    assert zoom() == pytest.approx(fitted * 0.8)
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys("+")
+    body.send_keys("+")
+    assert zoom() == pytest.approx(fitted * 0.8 * 1.25 * 1.25)
+    body.send_keys("0")
+    assert zoom() == pytest.approx(fitted)
+    body.send_keys("-")
+    assert zoom() == pytest.approx(fitted * 0.8)
+    browser.find_element(By.ID, "zoom-fit").click()
+    assert zoom() == pytest.approx(fitted)
+    # Ctrl+wheel (what a trackpad pinch sends) zooms; a plain wheel does not.
+    wheel = (
+        "const b = document.getElementById('graph'), r = b.getBoundingClientRect();"
+        "b.dispatchEvent(new WheelEvent('wheel', {deltaY: arguments[0], ctrlKey: arguments[1],"
+        " clientX: r.left + 50, clientY: r.top + 50, bubbles: true, cancelable: true}));"
+    )
+    browser.execute_script(wheel, -200, False)
+    assert zoom() == pytest.approx(fitted)
+    browser.execute_script(wheel, -200, True)
+    assert zoom() > fitted * 1.3
+    browser.execute_script(wheel, 400, True)
+    assert zoom() < fitted
+    body.send_keys(Keys.HOME)
+    assert browser.get_log("browser") == []
+
+
+def test_stepping_keeps_the_current_node_in_view_when_zoomed_in(browser, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    root = _lecture_neuron()
+    page = viz.backprop_html(root, tmp_path / "bp.html")
+    browser.get("file://" + os.fspath(page))
+    body = browser.find_element(By.TAG_NAME, "body")
+    for _ in range(5):
+        body.send_keys("+")  # about 3x: the picture is much wider than its box
+    assert browser.execute_script(
+        "const b = document.getElementById('graph'); return b.scrollWidth > 2 * b.clientWidth"
+    )
+    order = topological_order(root)
+    for step in viz.backward_steps(root):
+        body.send_keys(Keys.ARROW_RIGHT)
+        i = order.index(step.node)
+        assert _inside(_rect(browser, f"#v{i}"), _visible_area(browser)), step.node.label
+        assert _inside(_rect(browser, f"#op{i}"), _visible_area(browser)), step.node.label
+    assert browser.get_log("browser") == []
+
+
+def test_a_collapsed_page_steps_box_by_box_in_the_browser(browser, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    root = scoped_mlp((2, 3, 3, 1))
+    page = viz.backprop_html(root, tmp_path / "bp.html", collapse="neuron")
+    browser.get("file://" + os.fspath(page))
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys(Keys.END)
+    assert browser.get_log("browser") == []
+    order = topological_order(root)
+    shown = _shown(browser)
+    assert {order.index(v) for v in order if v.label.startswith("x")} <= set(shown)
+    for i, (text, value) in shown.items():
+        assert float(value) == pytest.approx(order[i].grad, rel=1e-12, abs=1e-12), order[i]
+        assert text.endswith(fmt(order[i].grad))
+    current = browser.find_elements(By.CSS_SELECTOR, "g.node.current")
+    assert [el.get_attribute("id") for el in current] == ["g0"]  # the first layer's first box

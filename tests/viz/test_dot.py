@@ -178,7 +178,11 @@ def test_collapse_neuron_draws_one_box_per_neuron_with_its_output():
     groups = {k: v for k, v in texts.items() if k.startswith("g")}
     assert len(groups) == 4 + 4 + 1
     titles = {ts[0] for ts in groups.values()}
-    assert "Neuron layers.0.neurons.0" in titles and "Neuron layers.2.neurons.0" in titles
+    assert {"L0·N0", "L0·N3", "L1·N2", "L2·N0"} <= titles
+    # The full module path is the box's tooltip.
+    svg = boxed.svg()
+    assert 'xlink:title="Neuron layers.0.neurons.0"' in svg
+    assert 'xlink:title="Neuron layers.2.neurons.0"' in svg
     # Each neuron's box shows its output: the tanh (or, in the last layer, the sum) node.
     outs = [v for v in order if v.scope and v.scope[-1].startswith("Neuron:") and v.op in ("tanh",)]
     shown = {t for ts in groups.values() for t in ts}
@@ -188,7 +192,8 @@ def test_collapse_neuron_draws_one_box_per_neuron_with_its_output():
     labels = {t for k, ts in texts.items() if k.startswith("v") for t in ts}
     assert {"x0", "x1", "x2", "loss"} <= labels
     assert not any(".w." in t for t in labels)
-    assert "4 params" in " ".join(groups[k][1] for k in groups)
+    assert {groups[k][1] for k in groups} == {"4 params · 7 nodes", "5 params · 8 nodes",
+                                              "5 params · 7 nodes"}  # fmt: skip
     assert len(boxed.body) < len(full.body) / 3
 
 
@@ -196,11 +201,11 @@ def test_collapse_layer_draws_one_box_per_layer_listing_each_output():
     loss = scoped_mlp()
     texts = node_texts(viz.draw_dot(loss, collapse="layer").svg())
     groups = {k: v for k, v in texts.items() if k.startswith("g")}
-    assert sorted(ts[0] for ts in groups.values()) == [f"Layer layers.{i}" for i in range(3)]
-    first = next(ts for ts in groups.values() if ts[0] == "Layer layers.0")
+    assert sorted(ts[0] for ts in groups.values()) == ["L0", "L1", "L2"]
+    first = next(ts for ts in groups.values() if ts[0] == "L0")
     assert sum(t.startswith("data") for t in first) == 4  # one row per neuron output
     # 4 neurons x (3 weights, a bias, dot, +, tanh); the inputs stay outside, in sight.
-    assert first[1] == "16 params, 28 nodes"
+    assert first[1] == "16 params · 28 nodes"
     assert {"x0", "x1", "x2"} <= {ts[0] for k, ts in texts.items() if k.startswith("v")}
 
 
@@ -226,7 +231,7 @@ def test_collapsed_root_inside_a_neuron_is_marked_as_output():
     y.backward()
     g = viz.draw_dot(y, collapse="neuron")
     (box,) = [line for line in g.body if line.lstrip().startswith("g0")]
-    assert KINDS["output"][1] in box and "Neuron n" in box
+    assert KINDS["output"][1] in box and 'label="{ n |' in box and 'tooltip="Neuron n"' in box
 
 
 # ---- the Digraph and Jupyter --------------------------------------------------------------------

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
+import textwrap
 from dataclasses import dataclass, field
 
 import pytest
@@ -41,8 +44,8 @@ class History:
     ],
 )
 def test_plot_loss_accepts_histories_and_plain_lists(tmp_path, history):
-    out = viz.plot_loss(history, tmp_path / "loss.png")
-    assert out == str(tmp_path / "loss.png")
+    out = viz.plot_loss(history, tmp_path / "loss.png")  # the path positionally, as before
+    assert os.fspath(out) == out.path == str(tmp_path / "loss.png")
     w, h = _decodes(out)
     assert 600 < w < 2400 and 300 < h < 1000
 
@@ -153,6 +156,92 @@ def test_classify_thresholds_probabilities_at_half_and_scores_at_zero():
 
 def test_missing_matplotlib_says_how_to_install_it(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
-    with pytest.raises(ImportError, match=r"pip install 'scalar-autograd\[plot\]'"):
-        viz.plot_loss([1.0, 0.5], tmp_path / "loss.png")
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    viz.plots.figure_class.cache_clear()  # as in a process where matplotlib never loaded
+    try:
+        with pytest.raises(ImportError, match=r"pip install 'scalar-autograd\[plot\]'"):
+            viz.plot_loss([1.0, 0.5], tmp_path / "loss.png")
+    finally:
+        viz.plots.figure_class.cache_clear()
     assert not (tmp_path / "loss.png").exists()
+
+
+# ---- figures are objects; pyplot is never touched -----------------------------------------------
+
+
+def test_plots_return_figures_that_show_inline_and_write_only_when_asked(tmp_path):
+    from matplotlib.figure import Figure
+
+    X, y = _blobs()
+    for fig in (viz.plot_loss([1.0, 0.5, 0.2]), viz.plot_decision_boundary(Vectorised(), X, y)):
+        assert isinstance(fig, Figure) and fig.path is None
+        png = fig._repr_png_()  # what a notebook shows as the cell's value
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+        with pytest.raises(TypeError, match="not written to a file"):
+            os.fspath(fig)
+    assert list(tmp_path.iterdir()) == []
+    fig = viz.plot_decision_boundary(Vectorised(), X, y, path=tmp_path / "db.svg")
+    assert fig.path == str(tmp_path / "db.svg") and "<svg" in (tmp_path / "db.svg").read_text()
+    again = fig.save(tmp_path / "db.png")
+    assert again is fig and os.fspath(fig) == str(tmp_path / "db.png")
+    _decodes(tmp_path / "db.png")
+
+
+def test_the_learners_pyplot_backend_and_figures_are_untouched(tmp_path):
+    # In a fresh process, as in a notebook: the learner picked a backend and has a figure open.
+    script = textwrap.dedent(
+        """
+        import matplotlib
+        matplotlib.use("svg")
+        import matplotlib.pyplot as plt
+        import numpy as np
+        import viz
+
+        mine = plt.figure()
+        plt.plot([1, 2, 3])
+        before = (matplotlib.get_backend(), plt.get_fignums(), dict(matplotlib.rcParams))
+        calls = []
+        matplotlib.use = lambda *a, **k: calls.append(a)  # viz must never switch backends
+        X = np.random.default_rng(0).normal(size=(30, 2))
+
+        class Model:
+            def predict_numpy(self, X):
+                return X.sum(axis=1, keepdims=True)
+
+        figs = [viz.plot_loss([1.0, 0.5], "loss.png"),
+                viz.plot_decision_boundary(Model(), X, np.sign(X.sum(axis=1)), "db.png")]
+        after = (matplotlib.get_backend(), plt.get_fignums(), dict(matplotlib.rcParams))
+        assert after == before, (before[:2], after[:2])
+        assert calls == [] and plt.gcf() is mine
+        assert all(f not in [plt.figure(n) for n in plt.get_fignums()] for f in figs)
+        print("untouched")
+        """
+    )
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = {**os.environ, "PYTHONPATH": root, "MPLBACKEND": ""}
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0 and done.stdout.strip() == "untouched", done.stderr
+    assert (tmp_path / "loss.png").exists() and (tmp_path / "db.png").exists()
+
+
+def test_boundaries_are_interpolated_curves_not_the_grids_staircase():
+    # A circle on a coarse grid: the regions' edges lie on it (interpolated between grid
+    # points), not on the grid's half-way staircase around it.
+    from matplotlib.contour import ContourSet
+
+    class Circle:
+        def predict_numpy(self, X):  # noqa: N803
+            return 1.0 - (X**2).sum(axis=1, keepdims=True)
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-2, 2, size=(80, 2))
+    y = np.where((X**2).sum(axis=1) < 1, 1, -1)
+    fig = viz.plot_decision_boundary(Circle(), X, y, resolution=40)
+    fills = [c for c in fig.axes[0].collections if isinstance(c, ContourSet) and c.filled]
+    points = np.concatenate([p.vertices for c in fills for p in c.get_paths() if len(p.vertices)])
+    radius = np.hypot(points[:, 0], points[:, 1])
+    edge = radius[radius < 1.5]  # the plot's outer frame is at about 2.2
+    assert len(edge) > 50 and np.abs(edge - 1.0).max() < 0.01, np.abs(edge - 1.0).max()

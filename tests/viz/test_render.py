@@ -9,13 +9,15 @@ import os
 import pytest
 
 import viz
+from autograd import Value
 from autograd.graph import topological_order
 from viz.dot import fmt
 
-from .conftest import micrograd_example, node_texts, scoped_mlp
+from .conftest import NumberLabel, micrograd_example, node_texts, scoped_mlp
 
 # The module, not the function viz.render that shadows it as a package attribute.
 render_module = importlib.import_module("viz.render")
+layout = importlib.import_module("viz.layout")
 
 
 def test_svg_holds_every_label_data_and_grad(tmp_path):
@@ -26,7 +28,7 @@ def test_svg_holds_every_label_data_and_grad(tmp_path):
     texts = {t for ts in node_texts(svg).values() for t in ts}
     for v in topological_order(loss):
         assert {v.label, f"data {fmt(v.data)}", f"grad {fmt(v.grad)}"} <= texts
-    assert "Liberation Sans" in svg  # Helvetica-metric fonts named for the rasteriser
+    assert 'font-family="Arimo,Helvetica,' in svg  # the drawing font, then same-metric ones
 
 
 def test_png_decodes_with_dark_text_at_a_sensible_size(tmp_path):
@@ -35,7 +37,7 @@ def test_png_decodes_with_dark_text_at_a_sensible_size(tmp_path):
     viz.render(loss, tmp_path / "graph.png")
     png = image.open(io.BytesIO((tmp_path / "graph.png").read_bytes()))
     png.load()
-    w_pt, h_pt = render_module._size_pt(viz.draw_dot(loss).svg())
+    w_pt, h_pt = layout.size_pt(viz.draw_dot(loss).svg())
     # 144 dpi: two pixels per point.
     assert png.size == (round(w_pt * 2), round(h_pt * 2))
     assert 800 < png.size[0] < 4000 and 150 < png.size[1] < 1500
@@ -50,9 +52,9 @@ def test_png_decodes_with_dark_text_at_a_sensible_size(tmp_path):
 
 def test_huge_pictures_are_scaled_down_not_refused(monkeypatch):
     image = pytest.importorskip("PIL.Image")
-    monkeypatch.setattr(render_module, "MAX_PIXELS", 1_000_000)  # small, so the test is quick
+    monkeypatch.setattr(layout, "MAX_PIXELS", 1_000_000)  # small, so the test is quick
     svg = '<svg width="3000pt" height="1500pt" viewBox="0 0 3000 1500"></svg>'
-    png = image.open(io.BytesIO(render_module.png_from_svg(svg)))
+    png = image.open(io.BytesIO(layout.png_from_svg(svg)))
     assert png.size[0] * png.size[1] <= 1_000_000 * 1.01 and png.size[0] == 2 * png.size[1]
 
 
@@ -82,14 +84,14 @@ def test_unknown_extension_is_refused(tmp_path):
 
 
 def test_pdf_without_system_graphviz_says_what_to_do(tmp_path, monkeypatch):
-    monkeypatch.setattr(render_module.shutil, "which", lambda name: None)
+    monkeypatch.setattr(layout.shutil, "which", lambda name: None)
     with pytest.raises(RuntimeError, match="system Graphviz.*\\.svg or \\.png"):
         viz.render(micrograd_example(), tmp_path / "graph.pdf")
     assert not list(tmp_path.iterdir())
 
 
 def test_pdf_with_system_graphviz(tmp_path):
-    if render_module.shutil.which("dot") is None:
+    if layout.shutil.which("dot") is None:
         pytest.skip("no system Graphviz here")
     viz.render(micrograd_example(), tmp_path / "graph.pdf")
     assert (tmp_path / "graph.pdf").read_bytes()[:5] == b"%PDF-"
@@ -117,3 +119,81 @@ def test_writes_are_atomic_and_make_parent_folders(tmp_path, monkeypatch):
 
 def _fail_replace(src, dst):
     raise OSError("disk full")
+
+
+# ---- clear errors and deep graphs ---------------------------------------------------------------
+
+
+def test_nothing_to_draw_is_named(tmp_path):
+    with pytest.raises(TypeError, match="render: nothing to draw, got None"):
+        viz.render(None, tmp_path / "g.png")
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("dpi", [float("nan"), 0, -5, float("inf"), "high", None, True])
+def test_a_bad_dpi_is_named(tmp_path, dpi):
+    with pytest.raises(ValueError, match=rf"render: dpi must be a positive finite number.*{dpi!r}"):
+        viz.render(micrograd_example(), tmp_path / "g.png", dpi=dpi)
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_label_that_is_not_a_string_is_named(tmp_path):
+    with pytest.raises(TypeError, match="label must be a str"):  # Value refuses one itself
+        Value(1.0, label=123)
+    a = NumberLabel(1.0)  # and one that gets past it anyway is named, not a crash inside
+    with pytest.raises(
+        TypeError, match=r"draw_dot: a Value's label must be a str, got 123 \(int\)"
+    ):
+        viz.draw_dot(a * 2)
+    with pytest.raises(TypeError, match=r"draw_dot: a Value's label must be a str"):
+        viz.render(a * 2, tmp_path / "g.svg")
+
+
+def _chain(n: int) -> Value:
+    """x + 1 + 1 + ...: a chain of n Values (each step a constant and a sum)."""
+    y = Value(1.0, "x")
+    while len(topological_order(y)) + 2 <= n:
+        y = y + 1.0
+    return y
+
+
+def test_a_2501_node_chain_renders(tmp_path):
+    y = _chain(2501)
+    assert len(topological_order(y)) == 2501
+    viz.render(y, tmp_path / "chain.svg", max_nodes=3000)
+    assert (tmp_path / "chain.svg").read_text().count('class="node"') == 2501 + 1250
+
+
+@pytest.fixture
+def shallow_engine(monkeypatch):
+    """The embedded engine with a tiny wasm stack, so a modest chain exhausts it quickly."""
+    monkeypatch.setattr(layout, "WASM_STACK", 32 << 10)
+    monkeypatch.setattr(layout, "_engine", None)
+    yield
+    layout._engine = None  # the next test gets a full-size engine
+
+
+def test_a_graph_too_deep_for_the_embedded_engine_says_why_and_what_to_do(
+    tmp_path, monkeypatch, shallow_engine
+):
+    monkeypatch.setattr(layout.shutil, "which", lambda name: None)  # no system Graphviz
+    y = _chain(201)
+    with pytest.raises(ValueError) as e:
+        viz.render(y, tmp_path / "chain.png")
+    message = str(e.value)
+    assert message.startswith("render: the embedded Graphviz ran out of call stack")
+    for hint in ("collapse='neuron'", "max_nodes", "install Graphviz"):
+        assert hint in message
+    assert "wasm" not in type(e.value).__module__ and e.value.__cause__ is None
+    assert not list(tmp_path.iterdir())
+    # The engine recovers (a fresh instance): the next picture lays out as usual.
+    viz.render(micrograd_example(), tmp_path / "small.svg")
+    assert "<svg" in (tmp_path / "small.svg").read_text()
+
+
+def test_a_system_graphviz_takes_over_when_present(tmp_path, shallow_engine):
+    if layout.shutil.which("dot") is None:
+        pytest.skip("no system Graphviz here")
+    viz.render(_chain(201), tmp_path / "chain.svg")
+    svg = (tmp_path / "chain.svg").read_text()
+    assert svg.count('class="node"') == 201 + 100 and 'font-family="Arimo,' in svg

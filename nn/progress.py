@@ -1,0 +1,133 @@
+"""How ``fit`` shows its progress, wherever it runs.
+
+- In a Jupyter kernel (notebook, JupyterLab, VS Code, Colab): tqdm's notebook bar, a widget,
+  when ipywidgets is installed; tqdm's text bar in the cell's output otherwise. This is the
+  choice ``tqdm.auto`` makes, made at each ``fit`` (not once at import) and without the warning
+  ``tqdm.auto`` prints when ipywidgets is missing.
+- In a terminal (stderr is a TTY): tqdm's usual bar on stderr, redrawn in place.
+- Anywhere else (CI, a pipe, a file): plain lines on stderr, one at every tenth of the epochs
+  and, in between, at most one every ``LOG_INTERVAL`` seconds; a fit of any length writes at
+  most 10 lines plus one a minute.
+
+Every display shows the epoch's loss and metrics. ``fit(progress=False)`` shows nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Mapping
+from typing import Any, Protocol, TextIO
+
+LOG_INTERVAL = 60.0  # seconds between two log lines that fall between tenths
+
+
+class Progress(Protocol):
+    """What ``fit`` tells a display: one call per finished epoch, then ``close``."""
+
+    def update(self, epoch: int, shown: Mapping[str, float]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def progress(epochs: int, enabled: bool = True, desc: str = "fit") -> Progress:
+    """The display for a run of ``epochs`` epochs in this environment (see the module doc)."""
+    if not enabled or epochs < 1:
+        return Silent()
+    if in_notebook():
+        return Bar(_notebook_tqdm(), epochs, desc, sys.stdout)
+    if _isatty(sys.stderr):
+        from tqdm.std import tqdm
+
+        return Bar(tqdm, epochs, desc, sys.stderr)
+    return LogLines(epochs, desc, sys.stderr)
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel whose front end draws HTML (not a Qt console or Spyder)."""
+    zmqshell = sys.modules.get("ipykernel.zmqshell")
+    if zmqshell is None:
+        return False
+    if any(k == "QT_API" or k.startswith("SPYDER") for k in os.environ):
+        return False
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return isinstance(shell, zmqshell.ZMQInteractiveShell)
+
+
+def _notebook_tqdm() -> Any:
+    """tqdm's widget bar if ipywidgets imports, else its text bar."""
+    import tqdm.notebook
+
+    if tqdm.notebook.IProgress is None:
+        from tqdm.std import tqdm as text_bar
+
+        return text_bar
+    return tqdm.notebook.tqdm
+
+
+def _isatty(stream: TextIO | None) -> bool:
+    try:
+        return stream is not None and stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False
+
+
+def _postfix(shown: Mapping[str, float]) -> str:
+    return ", ".join(f"{k} {v:.4g}" for k, v in shown.items())
+
+
+class Silent:
+    """``progress=False``: shows nothing."""
+
+    def update(self, epoch: int, shown: Mapping[str, float]) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class Bar:
+    """A tqdm bar (terminal, notebook widget or notebook text), one step per epoch."""
+
+    def __init__(self, tqdm_class: Any, epochs: int, desc: str, file: TextIO) -> None:
+        self.bar = tqdm_class(total=epochs, desc=desc, unit="epoch", file=file)
+
+    def update(self, epoch: int, shown: Mapping[str, float]) -> None:
+        self.bar.set_postfix({k: f"{v:.4g}" for k, v in shown.items()}, refresh=False)
+        self.bar.update(1)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+class LogLines:
+    """A few whole lines for a log that is read later: every tenth of the run, and between
+    tenths at most one per ``interval`` seconds, so a long fit cannot flood it."""
+
+    def __init__(
+        self, epochs: int, desc: str, file: TextIO, interval: float = LOG_INTERVAL
+    ) -> None:
+        self.epochs, self.desc, self.file, self.interval = epochs, desc, file, interval
+        self.start = self.last = time.monotonic()
+        self.next_tenth = 1
+
+    def update(self, epoch: int, shown: Mapping[str, float]) -> None:
+        done, now = epoch + 1, time.monotonic()
+        tenth_reached = done * 10 >= self.next_tenth * self.epochs
+        if not tenth_reached and now - self.last < self.interval:
+            return
+        while self.next_tenth * self.epochs <= done * 10:
+            self.next_tenth += 1
+        self.last = now
+        width = len(str(self.epochs))
+        print(
+            f"{self.desc}: epoch {done:>{width}}/{self.epochs} ({100 * done // self.epochs:>3}%) "
+            f"{now - self.start:7.1f} s  {_postfix(shown)}",
+            file=self.file,
+            flush=True,
+        )
+
+    def close(self) -> None:
+        pass
