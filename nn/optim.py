@@ -70,7 +70,8 @@ class Optimizer:
         n = len(self.params)
         theta = np.fromiter((p.data for p in self.params), float, n)
         grad = self._grads()
-        new_theta, new_state = self.update(theta, grad, lr, self._state_in(None))
+        with np.errstate(all="ignore"):  # inf and nan, as on floats
+            new_theta, new_state = self.update(theta, grad, lr, self._state_in(None))
         for p, x in zip(self.params, new_theta.tolist()):
             p.data = x
         self._commit(lr, new_state, None)
@@ -82,11 +83,14 @@ class Optimizer:
         lr = self._next_lr()
         key, positions, whole = self._layout_of(order)
         state = self._state_in(None if not whole else positions)
+        with np.errstate(all="ignore"):  # inf and nan, as on floats
+            if whole:
+                new_theta, new_state = self.update(theta, grad, lr, state)
+            else:
+                new_theta, new_state = self.update(theta[positions], grad[positions], lr, state)
         if whole:
-            new_theta, new_state = self.update(theta, grad, lr, state)
             np.copyto(theta, new_theta)
         else:
-            new_theta, new_state = self.update(theta[positions], grad[positions], lr, state)
             theta[positions] = new_theta
         self._commit(lr, new_state, positions if whole else None)
 

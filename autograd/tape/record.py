@@ -201,7 +201,12 @@ class Rows:
 
     def __str__(self) -> str:
         """One line a node, in order: leaves (``%3 = in0``, ``param w``, ``literal 1``) and
-        rows (``%5 = mul(%3, %4)``, ``%6 = pow(%5; 2)``), then what the function returns."""
+        rows (``%5 = mul(%3, %4)``, ``%6 = pow(%5; 2)``), then what the function returns. A
+        long program shows its first and last lines (``list(rows)`` has them all)."""
+        return self.listing(LISTED_LINES)
+
+    def listing(self, limit: int | None = None) -> str:
+        """The program as text, with at most ``limit`` node lines (None: every one)."""
         lines = {i: f"in{pos}" for i, pos in self.inputs.items()}
         lines.update((i, f"param {p.label}".rstrip()) for i, p in self.params.items())
         lines.update((i, f"literal {_show(x)}") for i, x in self.literals.items())
@@ -209,9 +214,21 @@ class Rows:
             args = ", ".join(f"%{j}" for j in row.inputs)
             const = "" if row.const is None else f"; {_show(row.const)}"
             lines[row.out] = f"{row.op}({args}{const})"
-        body = "\n".join(f"  %{i} = {text}" for i, text in sorted(lines.items()))
+        body = [f"  %{i} = {text}" for i, text in sorted(lines.items())]
+        if limit is not None and len(body) > limit:
+            head, tail = body[: limit - limit // 4], body[len(body) - limit // 4 :]
+            skipped = len(body) - len(head) - len(tail)
+            body = [
+                *head,
+                f"  ... {skipped:,} more lines (list(tape.rows) has every row) ...",
+                *tail,
+            ]
         outs = ", ".join(f"%{i}" for i in self.outputs)
-        return f"{{\n{body}\n  return {outs}\n}}"
+        return "{\n" + "\n".join(body) + f"\n  return {outs}\n}}"
+
+
+# How many node lines ``str(tape)`` shows before it elides the middle of a long program.
+LISTED_LINES = 120
 
 
 def _show(x: float) -> str:
