@@ -10,15 +10,15 @@ The package, in the order a trace goes through it:
 
 - ``pytree``: arguments and results as flat numbers and shape keys, and back;
 - ``record``: running ``fn`` on Values and keeping its rows (inputs, parameters, literals,
-  guards);
+  guards) as arrays; the Values are dropped once compiled;
 - ``passes``: pure functions over the rows: use counts, linear fusion (``b + w0 x0 + ...`` is one
-  node), which nodes depend on the batch, which need gradients, levels, slot allocation;
+  node), which nodes depend on the batch, which need gradients, levels; slot allocation;
 - ``lower``: each level's groups as kernels (a dense layer, or a convolution, as one matrix
   product);
-- ``kernels``: the numpy calls a group runs, forward and backward (every op's rule from the
-  table, ``OPS[name].fwd(NUMPY, ...)``);
-- ``program``: the compiled program and its runtime: buffers per batch size, guards,
-  diagnostics; ``watch``: noticing a parameter replaced since tracing;
+- ``kernels`` (over ``operands``): the numpy calls a group runs, forward and backward, every op
+  from the table (``OPS[name].fwd(NUMPY, ...)``; ``adapters``: two rules run in place);
+- ``program``: the compiled program and its runtime, buffers per batch size; ``diagnostics``:
+  guards and domain errors; ``watch``: noticing a parameter replaced since tracing;
 - ``tape``: :func:`trace` and :class:`Tape`; ``batch``: :class:`BatchTape`.
 
 numpy is imported on the first trace: the engine itself needs only the standard library.

@@ -19,7 +19,6 @@ gradient arrays need no clearing between replays (``lower.sink_modes`` decides).
 
 from __future__ import annotations
 
-import math
 from functools import partial
 from typing import Any
 
@@ -28,6 +27,7 @@ import numpy as np
 from ..namespaces import NUMPY
 from ..ops import Op
 from .adapters import FAST
+from .diagnostics import check_finite
 from .operands import Buffers, Call, Operand, batch_sum, contiguous, read, sink, tail_shape
 
 
@@ -94,7 +94,7 @@ class Apply(Kernel):
 
         forward = [*fills, run]
         if self.checked:
-            forward.append(partial(_check_finite, self, [out, *xs], buf))
+            forward.append(partial(check_finite, self, [out, *xs], buf))
         backward = []
         if self.backward_needed and any(o.needs for o in self.xs):
             backward.append(self._backward(buf, xs, tail, out, fast))
@@ -132,45 +132,6 @@ class Apply(Kernel):
                     write(gi)
 
         return back
-
-
-def _check_finite(kernel: Apply, arrays: list[np.ndarray], buf: Buffers) -> None:
-    """After a checked op (log, sqrt, div, pow, exp): where its result or an input is inf or
-    nan, its domain check may fail (and only there: tests/autograd/test_tape_kernels.py holds
-    every check of the table to that), so that is when the elements are checked one by one."""
-    total = 0.0
-    for a in arrays:
-        total += np.add.reduce(a, axis=None)
-    if not math.isfinite(total):
-        diagnose(kernel, buf)
-
-
-def diagnose(kernel: Apply, buf: Buffers) -> None:
-    """Raise the error eager execution raises for a non-finite result of ``kernel``, if the
-    op's domain check says one is due: the first sample, then the first member, that fails."""
-    out = kernel.out_values(buf)
-    xs = buf.notes[id(kernel)]
-    const = kernel.const
-    if isinstance(const, np.ndarray):
-        const = const.reshape((-1,) + (1,) * (out.ndim - 1))
-    bad = ~np.isfinite(out)
-    for x in xs:
-        bad |= ~np.isfinite(x)
-    bad = np.argwhere(bad)
-    if out.ndim == 2:
-        bad = bad[np.lexsort((bad[:, 0], bad[:, 1]))]  # sample by sample, as eager runs
-    for index in map(tuple, bad.tolist()):
-        args = [float(np.broadcast_to(x, out.shape)[index]) for x in xs]
-        if kernel.op.has_arg:
-            args.append(float(np.broadcast_to(const, out.shape)[index]))
-        err = kernel.op.check(float(out[index]), *args)
-        if err is not None:
-            where = f", sample {index[1]}" if out.ndim == 2 and buf.batch > 1 else ""
-            raise type(err)(f"{kernel.op.name}: {err} (in a tape replay{where})") from None
-
-
-def _sum_last(x: np.ndarray) -> np.ndarray:
-    return x[..., 0] if x.shape[-1] == 1 else x.sum(axis=-1)
 
 
 class Sums(Kernel):

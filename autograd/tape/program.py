@@ -15,20 +15,12 @@ from typing import Any
 import numpy as np
 
 from ..gc_pause import gc_paused
+from .diagnostics import Guards
 from .kernels import Grid, Kernel
 from .lower import Lowering, sink_modes
 from .operands import Buffers, contiguous
 from .passes import Slots, batched_nodes, fuse_linear, gradient_nodes, schedule, use_counts
 from .record import Recording, Rows
-from .tape import StructureError
-
-_COMPARE = {
-    "<": np.less,
-    "<=": np.less_equal,
-    ">": np.greater,
-    ">=": np.greater_equal,
-    "bool": lambda a, b: a != 0,
-}
 
 # Batch sizes whose buffers a program keeps (fit uses two: the batch and the last one).
 KEPT_BATCH_SIZES = 4
@@ -101,7 +93,7 @@ class Program:
         literal_entries, self.literal_rows = slots.literal_values()
         for e, x in literal_entries:
             self.u[e] = x
-        self.guards = _Guards(rec, slots)
+        self.guards = Guards(rec, slots)
         self.rows = Rows(rec)
         self.levels = max((g.depth for g in groups), default=0)
         self.stats = {
@@ -181,62 +173,3 @@ class Program:
     def outputs(self, buf: Buffers) -> np.ndarray:
         """The outputs, shape (outputs, batch)."""
         return buf.vb[self.out_rows]
-
-
-class _Guards:
-    """The recorded comparisons, grouped by symbol, re-checked on every replay."""
-
-    def __init__(self, rec: Recording, slots: Slots) -> None:
-        self.groups = []
-        by_symbol: dict[str, list[Any]] = {}
-        for g in rec.guards:
-            by_symbol.setdefault(g.symbol, []).append(g)
-        for symbol, guards in by_symbol.items():
-            lhs = [_place(slots, g.node) for g in guards]
-            rhs = [_place(slots, g.rhs) if isinstance(g.rhs, int) else g.rhs for g in guards]
-            expected = np.array([g.result for g in guards], dtype=bool)
-            self.groups.append((symbol, lhs, rhs, expected))
-
-    def __bool__(self) -> bool:
-        return bool(self.groups)
-
-    def check(self, buf: Buffers) -> None:
-        for symbol, lhs, rhs, expected in self.groups:
-            left = _values(buf, lhs)
-            right = _values(buf, rhs)
-            now = _COMPARE[symbol](left, right)
-            wrong = now != expected[:, None]
-            if wrong.any():
-                g, sample = (int(k) for k in np.argwhere(wrong)[0])
-                what = (
-                    "a truth test"
-                    if symbol == "bool"
-                    else f"a comparison `x {symbol} {float(right[g, sample])!r}`"
-                )
-                where = f" for sample {sample}" if buf.batch > 1 else ""
-                raise StructureError(
-                    f"Tape: fn made {what} on a Value that was {bool(expected[g])} when traced "
-                    f"and is {bool(now[g, sample])} now{where} (x = {float(left[g, sample])!r}): "
-                    "the graph's structure depends on the data, so this replay would be wrong. "
-                    "Write it with ops (relu, abs, vmax, ...) instead of Python control flow, "
-                    "or call fn eagerly."
-                )
-
-
-def _place(slots: Slots, node: int) -> tuple[str, int]:
-    row = int(slots.row[node])
-    return ("b", row) if row >= 0 else ("u", int(slots.entry[node]))
-
-
-def _values(buf: Buffers, places: list[Any]) -> np.ndarray:
-    """Values of guard operands as (guards, batch): rows, entries or numbers."""
-    out = np.empty((len(places), buf.batch))
-    for k, p in enumerate(places):
-        if p is None:
-            out[k] = 0.0
-        elif isinstance(p, float):
-            out[k] = p
-        else:
-            space, slot = p
-            out[k] = buf.vb[slot] if space == "b" else buf.u[slot]
-    return out
