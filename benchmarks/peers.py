@@ -95,16 +95,17 @@ def torch_step(model: Any, xs: list[list[float]], ys: list[float]) -> Step:
     return step
 
 
-def _loss_of(lib: Any) -> Callable[..., Any]:
-    """The loss as a pure function of (params, x, y), for torch.func and jax (``lib``'s ops)."""
+def _loss_of(relu: Callable[[Any], Any]) -> Callable[..., Any]:
+    """The loss as a pure function of (params, x, y), for torch.func and jax. ``relu`` must
+    have gradient 0 at 0, as ours and torch's do (``jnp.maximum(x, 0)`` gives 0.5 there)."""
 
     def loss(params: Any, x: Any, y: Any) -> Any:
         h = x
         for i in range(0, len(params) - 2, 2):
-            h = lib.maximum(h @ params[i].T + params[i + 1], 0.0)
+            h = relu(h @ params[i].T + params[i + 1])
         scores = (h @ params[-2].T + params[-1])[:, 0]
         penalty = sum((p * p).sum() for p in params)
-        return lib.maximum(1 - y * scores, 0.0).mean() + PENALTY * penalty
+        return relu(1 - y * scores).mean() + PENALTY * penalty
 
     return loss
 
@@ -116,10 +117,7 @@ def torch_compiled_step(model: Any, xs: list[list[float]], ys: list[float]) -> S
     params = [torch.tensor(p) for p in weights(model)]
     x, y = torch.tensor(xs, dtype=torch.float64), torch.tensor(ys, dtype=torch.float64)
 
-    class Lib:
-        maximum = staticmethod(lambda a, b: torch.clamp(a, min=b))
-
-    grad_and_value = torch.func.grad_and_value(_loss_of(Lib))
+    grad_and_value = torch.func.grad_and_value(_loss_of(torch.relu))
 
     @torch.compile
     def update(params: list[Any], x: Any, y: Any, lr: Any) -> tuple[list[Any], Any]:
@@ -147,7 +145,7 @@ def jax_step(model: Any, xs: list[list[float]], ys: list[float]) -> Step:
 
     params = [jnp.asarray(p) for p in weights(model)]
     x, y = jnp.asarray(np.array(xs, dtype=float)), jnp.asarray(np.array(ys, dtype=float))
-    value_and_grad = jax.value_and_grad(_loss_of(jnp))
+    value_and_grad = jax.value_and_grad(_loss_of(jax.nn.relu))
 
     @jax.jit
     def update(params: list[Any], x: Any, y: Any, lr: Any) -> tuple[list[Any], Any]:

@@ -85,9 +85,14 @@ class FitEpochs:
         return history.loss[-1]
 
 
-def first_losses(make: Callable[[], Step], n: int) -> list[float]:
+def first_losses(make: Callable[[], Step], n: int) -> tuple[list[float], float]:
+    """The first ``n`` losses of a fresh step, and the seconds its first call took (trace and
+    compile, or jit: measured here, on the first instance, before any cache is warm)."""
+    start = time.perf_counter()
     step = make()
-    return [step() for _ in range(n)]
+    losses = [step()]
+    first = time.perf_counter() - start
+    return losses + [step() for _ in range(n - 1)], first
 
 
 def repeated(step: Step, block_seconds: float) -> tuple[Callable[[], None], int]:
@@ -151,14 +156,6 @@ def peers(args: argparse.Namespace) -> dict[str, Callable[..., Step]]:
     return found
 
 
-def timed_build(make: Callable[[], Step]) -> tuple[Step, float]:
-    """A step and how long its first call took (trace and compile, or jit)."""
-    start = time.perf_counter()
-    step = make()
-    step()
-    return step, time.perf_counter() - start
-
-
 # ---- the moons step ------------------------------------------------------------------------
 
 
@@ -185,16 +182,14 @@ def moons_table(args: argparse.Namespace) -> dict[str, float]:
     except ImportError:
         pass
 
-    reference = first_losses(builders["numpy by hand"], args.check_steps)
-    diffs = {
-        name: max(abs(a - b) for a, b in zip(first_losses(build, args.check_steps), reference))
-        for name, build in {**builders, **context}.items()
-    }
+    reference, _ = first_losses(builders["numpy by hand"], args.check_steps)
+    diffs, setup = {}, {}
+    for name, build in {**builders, **context}.items():
+        losses, setup[name] = first_losses(build, args.check_steps)
+        diffs[name] = max(abs(a - b) for a, b in zip(losses, reference))
     fitted = FitEpochs(16, xs, ys, args.fit_epochs)
     diffs[OURS[0]] = diffs[OURS[1]]  # the same steps; checked again in tests/nn/test_compiled.py
-    steps, setup = {}, {}
-    for name, build in {**builders, **context}.items():
-        steps[name], setup[name] = timed_build(build)
+    steps = {name: build() for name, build in {**builders, **context}.items()}
     peaks = {name: peak_bytes(steps[name]) for name in (OURS[1], "numpy by hand")}
 
     with frozen_heap():

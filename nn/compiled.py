@@ -49,7 +49,7 @@ class CompiledTrainer:
         tape = self.tape
         with gc_paused(self.pause_gc):
             value, preds = tape.value_and_grad(xs, ys)
-            self.optimizer.step_arrays(tape.theta, tape.grad, tape.program.params)
+            self.optimizer.step_arrays(tape.theta, tape.grad, tape.parameters)
         return value, preds
 
     def sync(self) -> None:

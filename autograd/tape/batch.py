@@ -81,9 +81,11 @@ class BatchTape:
 
     # ---- the parameters -------------------------------------------------------------------------
     @property
-    def parameters(self) -> list[Value]:
-        """The Values ``theta`` holds, in its order."""
-        return list(self._program().params)
+    def parameters(self) -> tuple[Value, ...]:
+        """The Values ``theta`` holds, in its order (the same tuple until the model is traced
+        again, so an optimizer's ``step_arrays`` can keep its layout)."""
+        self._program()
+        return self._parameters
 
     @property
     def theta(self) -> np.ndarray:
@@ -225,6 +227,7 @@ class BatchTape:
         self.program = Program(rec, input_grads=False, extra_params=extra, seeds=None)
         self.n_graph_params = len(rec.params)
         self.watch = ParameterWatch((self.model, self.loss), self.program.params)
+        self._parameters = tuple(self.program.params)
         self._theta = self.program.u[self.program.pslice]
         self._grad = self.program.gu[self.program.pslice]
         self.buf = None

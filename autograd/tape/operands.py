@@ -63,13 +63,25 @@ def contiguous(flat: np.ndarray) -> slice | None:
     return None
 
 
+def strided(flat: np.ndarray) -> slice | None:
+    """The slice covering ``flat`` when its slots step evenly upward (every tenth: the
+    logits of one class in a batch of samples), consecutive ones included."""
+    n = flat.size
+    if n < 2:
+        return contiguous(flat)
+    step = int(flat[1] - flat[0])
+    if step > 0 and flat[-1] - flat[0] == step * (n - 1) and (np.diff(flat) == step).all():
+        return slice(int(flat[0]), int(flat[-1]) + 1, step)
+    return None
+
+
 def read(opd: Operand, buf: Buffers, tail: tuple[int, ...]) -> tuple[np.ndarray, Call | None]:
     """An array of shape ``opd.slots.shape + tail`` holding the operand's values, and the call
-    that fills it before each use (None when it is a view: consecutive slots, or one slot)."""
+    that fills it before each use (None when it is a view: slots that step evenly, or one)."""
     arr = buf.values(opd.space)
     flat = opd.slots.ravel()
     shape = opd.slots.shape + tail
-    sl = contiguous(flat)
+    sl = strided(flat)
     if sl is not None:
         return arr[sl].reshape(shape), None
     if flat.size and (flat == flat[0]).all():
@@ -89,6 +101,7 @@ def sink(opd: Operand, buf: Buffers) -> Callable[[Any], None]:
     sl = contiguous(flat)
     shape = opd.slots.shape + ((buf.batch,) if opd.batched else ())
     rows = (flat.size, buf.batch) if opd.batched else (flat.size,)
+    sl = sl or strided(flat)
     if sl is not None:
         view = grads[sl].reshape(shape)
         if opd.mode == "assign":
