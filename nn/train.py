@@ -92,11 +92,20 @@ def _is_label(y: Any) -> bool:
 
 def _labels_kind(pred: Any, target: Sequence[Any]) -> str | None:
     """ "index" (several outputs, class indices), "01" or "pm1" (one output), or None."""
-    if not target or not all(_is_label(t) for t in target):
+    if not target:
+        return None
+    labels = np.asarray(target) if type(target[0]) in (int, float) else None
+    if labels is not None and labels.dtype.kind in "iuf":  # one numpy pass, as in accuracy
+        whole = np.isfinite(labels) & (np.floor(labels) == labels)
+        if labels.dtype.kind == "f" and not whole.all():
+            return None
+        values = set(np.unique(labels).tolist())
+    elif all(_is_label(t) for t in target):
+        values = {float(t) for t in target}
+    else:
         return None
     if isinstance(pred, (list, tuple)):
         return "index"
-    values = {float(t) for t in target}
     if values <= {0.0, 1.0}:
         return "01"
     return "pm1" if values <= {-1.0, 1.0} else None

@@ -9,7 +9,7 @@ its graph grows with the batch (samples x network). A BatchTape traces it in two
   size does not depend on the batch; a new batch size needs no new trace of it.
 - the *loss* on the batch's predictions and targets, as the user wrote it (means, sums, an
   L2 penalty on the parameters: whatever it computes, exactly as the eager graph does). It
-  is a few nodes per sample (6 for ``hinge``, about 70 for a 10-class ``cross_entropy``),
+  is a few nodes per sample (6 for ``hinge``, about 100 for a 10-class ``cross_entropy``),
   traced once per batch size.
 
 The predictions flow from the first into the second, and their gradients back. Gradients of
