@@ -28,6 +28,19 @@ def test_the_reading_path_exists():
     assert {p.name for p in PAGES} >= {"engine.md", "adding-an-op.md"}
 
 
+def run_block(code: str, name: str, namespace: dict) -> None:
+    """Run one block of a page in ``namespace``; every line ``print(...)  # text`` must print
+    exactly ``text``, in order."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, name, "exec"), namespace)
+    printed = iter(out.getvalue().splitlines())
+    for line in code.splitlines():
+        match = re.match(r"\s*print\(.*\)\s+#\s*(.+)$", line)
+        if match:
+            assert next(printed, None) == match.group(1).strip(), f"{name}: {line.strip()}"
+
+
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
 def test_page_runs_and_prints_what_it_says(page, tmp_path):
     namespace = {"__name__": f"__docs_{page.stem}__"}
@@ -36,15 +49,7 @@ def test_page_runs_and_prints_what_it_says(page, tmp_path):
     table = dict(OPS)  # a page may register an op to show how: it is gone afterwards
     try:
         for index, code in enumerate(_blocks(page, "python")):
-            out = io.StringIO()
-            with contextlib.redirect_stdout(out):
-                exec(compile(code, f"{page.name} block {index}", "exec"), namespace)
-            printed = iter(out.getvalue().splitlines())
-            for line in code.splitlines():
-                match = re.match(r"\s*print\(.*\)\s+#\s*(.+)$", line)
-                if match:
-                    expected = match.group(1).strip()
-                    assert next(printed, None) == expected, f"{page.name} {index}: {line.strip()}"
+            run_block(code, f"{page.name} block {index}", namespace)
     finally:
         os.chdir(cwd)
         OPS.clear()

@@ -19,25 +19,21 @@ from typing import Any
 
 import numpy as np
 
-from autograd.files import write_atomic
-
+from .page import Saveable
 from .training_data import Frames, class_colour, compute_frames, plane_colours
 
 _MIME = {"gif": "image/gif", "mp4": "video/mp4"}
 
 
-class Animation:
+class Animation(Saveable):
     """An animation's bytes (``.data``, ``.format`` "gif" or "mp4") that a notebook shows
     inline; ``.path`` is where it was written, if anywhere; ``os.fspath`` gives that path."""
 
     def __init__(self, data: bytes, format: str, poster: bytes, frames: int) -> None:
         self.data, self.format, self.poster, self.frames = data, format, poster, frames
-        self.path: str | None = None
 
-    def save(self, path: str | os.PathLike[str], who: str = "save") -> Animation:
-        """Write the animation to ``path`` (atomically, a regular file only); return it."""
-        self.path = write_atomic(path, self.data, who)
-        return self
+    def _encode(self, path: str) -> bytes:
+        return self.data
 
     def _repr_html_(self) -> str:
         src = f"data:{_MIME[self.format]};base64,{base64.b64encode(self.data).decode('ascii')}"
@@ -48,14 +44,6 @@ class Animation:
     def _repr_png_(self) -> bytes:
         """The last frame, for front ends that show no HTML."""
         return self.poster
-
-    def __fspath__(self) -> str:
-        if self.path is None:
-            raise TypeError(f"{self!r} was not written to a file; call .save(path) first")
-        return self.path
-
-    def __str__(self) -> str:
-        return self.path if self.path is not None else repr(self)
 
     def __repr__(self) -> str:
         where = f" at {self.path!r}" if self.path else " (not saved)"

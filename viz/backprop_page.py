@@ -14,7 +14,6 @@ import math
 import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from autograd.backward import chain_rule
@@ -25,9 +24,7 @@ from .backprop import Step, _names, backward_steps, chain_rule_line, derivative,
 from .dot import Layout, PageText, draw_dot, fmt, plan
 from .groups import Group
 from .layout import svg_from_source
-from .page import HtmlPage
-
-_PAGE = Path(__file__).with_name("backprop.html")
+from .page import HtmlPage, fill_template
 
 
 @dataclass
@@ -360,10 +357,7 @@ def backprop_html(
         "DATA": json.dumps(data, ensure_ascii=False).replace("<", "\\u003c"),
         "SVG": _mark_grads(svg, layout),
     }
-    # One pass over the template: text we insert is never searched for placeholders again.
-    text = re.sub(
-        r"\{\{(TITLE|DATA|SVG)\}\}", lambda m: parts[m[1]], _PAGE.read_text(encoding="utf-8")
-    )
+    text = fill_template("backprop.html", parts)
     page = HtmlPage(text, title=title, height=820)
     if path is not None:
         page.save(path, "backprop_html")

@@ -10,23 +10,60 @@ from __future__ import annotations
 
 import html
 import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
 from autograd.files import write_atomic
 
+_HERE = Path(__file__).parent
 
-class HtmlPage:
+
+def fill_template(name: str, parts: Mapping[str, str]) -> str:
+    """The page template ``viz/<name>`` with each ``{{KEY}}`` replaced by ``parts[KEY]`` and
+    ``{{STEPPER}}`` by the step-through controls both pages share (``viz/stepper.js``). One
+    pass over the template: text put in is never searched for placeholders again."""
+    parts = {**parts, "STEPPER": (_HERE / "stepper.js").read_text(encoding="utf-8")}
+    template = (_HERE / name).read_text(encoding="utf-8")
+    return re.sub(r"\{\{([A-Z]+)\}\}", lambda m: parts[m[1]], template)
+
+
+class Saveable:
+    """What every picture, page and animation of the library shares: ``save(path)`` writes it
+    (atomically, a regular file only) and returns it; afterwards ``.path`` is where, and
+    ``os.fspath(obj)`` and ``str(obj)`` give that path, so code that took the path a writer
+    returned keeps working. Subclasses say what their file holds in ``_encode``."""
+
+    path: str | None = None
+
+    def _encode(self, path: str) -> bytes | str:
+        raise NotImplementedError
+
+    def save(self, path: str | os.PathLike[str], who: str = "save") -> Any:
+        """Write to ``path`` (atomically, a regular file only); return ``self``."""
+        self.path = write_atomic(path, self._encode(os.fspath(path)), who)
+        return self
+
+    def __fspath__(self) -> str:
+        if self.path is None:
+            raise TypeError(f"{self!r} was not written to a file; call .save(path) first")
+        return self.path
+
+    def __str__(self) -> str:
+        return self.path if self.path is not None else repr(self)
+
+
+class HtmlPage(Saveable):
     """One self-contained page: ``.html`` (the text), ``.path`` (where it was written, or None)."""
 
     def __init__(self, page: str, title: str = "", height: int = 760) -> None:
         self.html = page
         self.title = title
         self.height = int(height)
-        self.path: str | None = None
 
-    def save(self, path: str | os.PathLike[str], who: str = "save") -> HtmlPage:
-        """Write the page to ``path`` (atomically, a regular file only); return the page."""
-        self.path = write_atomic(path, self.html, who)
-        return self
+    def _encode(self, path: str) -> str:
+        return self.html
 
     def _repr_html_(self) -> str:
         # srcdoc keeps the page whole (no file, no server); the sandbox lets its script run but
@@ -37,14 +74,6 @@ class HtmlPage:
             f'style="width: 100%; height: {self.height}px; border: 1px solid #e2e8f0; '
             'border-radius: 8px;"></iframe>'
         )
-
-    def __fspath__(self) -> str:
-        if self.path is None:
-            raise TypeError(f"{self!r} was not written to a file; call .save(path) first")
-        return self.path
-
-    def __str__(self) -> str:
-        return self.path if self.path is not None else repr(self)
 
     def __repr__(self) -> str:
         where = f" at {self.path!r}" if self.path else " (not saved)"

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from autograd import Value, no_grad
-from autograd.files import write_atomic
+
+from .page import Saveable
 
 # Two-class and many-class colours that stay apart for colour-blind readers (Okabe-Ito).
 CLASS_COLOURS = (
@@ -33,29 +34,25 @@ def figure_class() -> type:
     except ImportError as e:
         raise ImportError("viz plots need matplotlib: pip install 'scalar-autograd[plot]'") from e
 
-    class PlotFigure(Figure):
+    class PlotFigure(Saveable, Figure):
         """A matplotlib ``Figure`` that shows inline in a notebook (as PNG) and, once written with
         ``path=`` or :meth:`save`, stands for its file: ``.path``, ``os.fspath(fig)``."""
 
-        path: str | None = None
+        def _encode(self, path: str) -> bytes:
+            """The figure in the format the extension names (PNG without one)."""
+            buf = io.BytesIO()
+            fmt = Path(path).suffix.lstrip(".").lower() or "png"
+            self.savefig(buf, format=fmt, dpi=144, bbox_inches="tight")
+            return buf.getvalue()
 
         def save(self, path: str | os.PathLike[str], who: str = "plot") -> Figure:
             """Write the figure atomically in the format the extension names; return it."""
-            fmt = Path(path).suffix.lstrip(".").lower() or "png"
-            buf = io.BytesIO()
-            self.savefig(buf, format=fmt, dpi=144, bbox_inches="tight")
-            self.path = write_atomic(path, buf.getvalue(), who)
-            return self
+            return super().save(path, who)
 
         def _repr_png_(self) -> bytes:
             buf = io.BytesIO()
             self.savefig(buf, format="png", dpi=110, bbox_inches="tight")
             return buf.getvalue()
-
-        def __fspath__(self) -> str:
-            if self.path is None:
-                raise TypeError("this figure was not written to a file; call .save(path) first")
-            return self.path
 
     return PlotFigure
 

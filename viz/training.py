@@ -15,15 +15,13 @@ import html
 import json
 import math
 import os
-import re
 import zlib
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .page import HtmlPage
+from .page import HtmlPage, fill_template
 from .training_data import DIVERGING, Frames, Network, compute_frames, plane_colours, ramp
 from .training_svg import (
     LAYER_NAMES,
@@ -33,8 +31,6 @@ from .training_svg import (
     legend_html,
     plane_svg,
 )
-
-_PAGE = Path(__file__).with_name("training.html")
 
 
 def training_html(
@@ -100,7 +96,7 @@ def training_html(
         "DATA": json.dumps(data, separators=(",", ":")).replace("<", "\\u003c"),
         "BLOB": blob,
     }
-    page = re.sub(r"\{\{([A-Z]+)\}\}", lambda m: parts[m[1]], _PAGE.read_text(encoding="utf-8"))
+    page = fill_template("training.html", parts)
     out = HtmlPage(page, title, height=1000)
     if path is not None:
         out.save(path, "training_html")

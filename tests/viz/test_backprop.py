@@ -218,7 +218,7 @@ def test_page_names_every_node_and_escapes_labels(tmp_path):
     root = (a * b).tanh()
     text, data, page = _page(root, tmp_path)
     assert [n["name"] for n in data["nodes"]] == [clean_text(a.label), "v1", "v2", "v3"]
-    assert "<b>" not in text and text.count("</script>") == 2
+    assert "<b>" not in text and text.count("</script>") == 3  # data, controls, code
     assert page.scripts["backprop-data"].count("\\u003c") >= 2
 
 
