@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from benchmarks.common import alternate, frozen_heap, machine, table  # noqa: E402
+from benchmarks.common import alternate, fmt_ms, frozen_heap, machine, table  # noqa: E402
 from benchmarks.convnet import ConvNet  # noqa: E402
 from nn import MLP, Adam, cross_entropy, fit  # noqa: E402
 from nn.compiled import CompiledTrainer  # noqa: E402
@@ -173,11 +173,6 @@ def cnn_table(args: argparse.Namespace, X: list, y: list) -> dict[str, float]:  
         f"({stats['grids']} matrix products)"
     )
     return {"cnn ours": ours, **times}
-
-
-def fmt_ms(seconds: float) -> str:
-    ms = seconds * 1e3
-    return f"{ms:.3f}" if ms < 10 else f"{ms:.1f}"
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:

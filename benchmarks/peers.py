@@ -110,30 +110,42 @@ def _loss_of(relu: Callable[[Any], Any]) -> Callable[..., Any]:
     return loss
 
 
-def torch_compiled_step(model: Any, xs: list[list[float]], ys: list[float]) -> Step:
-    """The whole step, gradients and update, compiled by ``torch.compile`` (slow to compile)."""
-    import torch
+def _functional(
+    compile: Callable[[Any], Any], gradients: Callable[..., Any], params: list[Any], x: Any, y: Any,
+    rate: Callable[[float], Any],
+) -> Step:  # fmt: skip
+    """A step that replaces the parameters by ``p - lr * g``, all of it under ``compile``;
+    ``gradients(params, x, y)`` gives (loss, grads) and ``rate`` makes the learning rate."""
 
-    params = [torch.tensor(p) for p in weights(model)]
-    x, y = torch.tensor(xs, dtype=torch.float64), torch.tensor(ys, dtype=torch.float64)
-
-    grad_and_value = torch.func.grad_and_value(_loss_of(torch.relu))
-
-    @torch.compile
+    @compile
     def update(params: list[Any], x: Any, y: Any, lr: Any) -> tuple[list[Any], Any]:
-        grads, loss = grad_and_value(params, x, y)
+        loss, grads = gradients(params, x, y)
         return [p - lr * g for p, g in zip(params, grads)], loss
 
     k = [0]
 
     def step() -> float:
         nonlocal params
-        lr = torch.tensor(lr_at(k[0]), dtype=torch.float64)
-        params, loss = update(params, x, y, lr)
+        params, loss = update(params, x, y, rate(lr_at(k[0])))
         k[0] += 1
-        return loss.item()
+        return float(loss)
 
     return step
+
+
+def torch_compiled_step(model: Any, xs: list[list[float]], ys: list[float]) -> Step:
+    """The whole step, gradients and update, compiled by ``torch.compile`` (slow to compile)."""
+    import torch
+
+    grad_and_value = torch.func.grad_and_value(_loss_of(torch.relu))
+    return _functional(
+        torch.compile,
+        lambda params, x, y: grad_and_value(params, x, y)[::-1],
+        [torch.tensor(p) for p in weights(model)],
+        torch.tensor(xs, dtype=torch.float64),
+        torch.tensor(ys, dtype=torch.float64),
+        lambda lr: torch.tensor(lr, dtype=torch.float64),
+    )
 
 
 def jax_step(model: Any, xs: list[list[float]], ys: list[float]) -> Step:
@@ -143,24 +155,14 @@ def jax_step(model: Any, xs: list[list[float]], ys: list[float]) -> Step:
     jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
 
-    params = [jnp.asarray(p) for p in weights(model)]
-    x, y = jnp.asarray(np.array(xs, dtype=float)), jnp.asarray(np.array(ys, dtype=float))
-    value_and_grad = jax.value_and_grad(_loss_of(jax.nn.relu))
-
-    @jax.jit
-    def update(params: list[Any], x: Any, y: Any, lr: Any) -> tuple[list[Any], Any]:
-        loss, grads = value_and_grad(params, x, y)
-        return [p - lr * g for p, g in zip(params, grads)], loss
-
-    k = [0]
-
-    def step() -> float:
-        nonlocal params
-        params, loss = update(params, x, y, lr_at(k[0]))
-        k[0] += 1
-        return float(loss)
-
-    return step
+    return _functional(
+        jax.jit,
+        jax.value_and_grad(_loss_of(jax.nn.relu)),
+        [jnp.asarray(p) for p in weights(model)],
+        jnp.asarray(np.array(xs, dtype=float)),
+        jnp.asarray(np.array(ys, dtype=float)),
+        lambda lr: lr,
+    )
 
 
 PEERS: dict[str, Callable[..., Step]] = {

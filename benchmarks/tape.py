@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from autograd import Value  # noqa: E402
-from benchmarks.common import alternate, frozen_heap, machine, table  # noqa: E402
+from benchmarks.common import alternate, fmt_ms, frozen_heap, machine, table  # noqa: E402
 from benchmarks.peers import PEERS, Step, lr_at  # noqa: E402
 from benchmarks.vs_micrograd import make_step, moons  # noqa: E402
 from nn import MLP, SGD, fit, hinge, l2  # noqa: E402
@@ -118,11 +118,6 @@ def peak_bytes(step: Step) -> int:
     peak = tracemalloc.get_traced_memory()[1] - base
     tracemalloc.stop()
     return peak
-
-
-def fmt_ms(seconds: float) -> str:
-    ms = seconds * 1e3
-    return f"{ms:.3f}" if ms < 10 else f"{ms:.1f}"
 
 
 def fmt_bytes(n: int | None) -> str:
