@@ -218,9 +218,9 @@ class BatchTape:
             self.recording = Recording(self.model, [shape], sample.size, example=sample)
             self.out_key = self.recording.out_key
             self._sample_shape = shape
-            self._build(self.extra)
+            self._make_program(self.extra)
 
-    def _build(self, extra: Sequence[Value]) -> None:
+    def _make_program(self, extra: Sequence[Value]) -> None:
         rec = self.recording
         graph = set(rec.params.values())
         extra = [p for p in dict.fromkeys(extra) if p not in graph]
@@ -248,7 +248,7 @@ class BatchTape:
             known = set(self.program.params)
             missing = [p for p in rec.params.values() if p not in known]
             if missing:  # the loss reads parameters the model does not: theta must hold them
-                self._build([*self.program.params[self.n_graph_params :], *missing])
+                self._make_program([*self.program.params[self.n_graph_params :], *missing])
                 self.load()
                 out = self._forward(samples)
             head = _Head(rec, self.program, out.shape[0], out.size)

@@ -54,10 +54,10 @@ def diagnose(kernel: Any, buf: Buffers) -> None:
     if out.ndim == 2:
         bad = bad[np.lexsort((bad[:, 0], bad[:, 1]))]  # sample by sample, as eager runs
     for index in map(tuple, bad.tolist()):
-        args = [float(np.broadcast_to(x, out.shape)[index]) for x in xs]
+        inputs = [float(np.broadcast_to(x, out.shape)[index]) for x in xs]
         if kernel.op.has_arg:
-            args.append(float(np.broadcast_to(const, out.shape)[index]))
-        err = kernel.op.check(float(out[index]), *args)
+            inputs.append(float(np.broadcast_to(const, out.shape)[index]))
+        err = kernel.op.check(float(out[index]), *inputs)
         if err is not None:
             where = f", sample {index[1]}" if out.ndim == 2 and buf.batch > 1 else ""
             raise type(err)(f"{kernel.op.name}: {err} (in a tape replay{where})") from None

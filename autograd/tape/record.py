@@ -211,9 +211,9 @@ class Rows:
         lines.update((i, f"param {p.label}".rstrip()) for i, p in self.params.items())
         lines.update((i, f"literal {_show(x)}") for i, x in self.literals.items())
         for row in self:
-            args = ", ".join(f"%{j}" for j in row.inputs)
+            operands = ", ".join(f"%{j}" for j in row.inputs)
             const = "" if row.const is None else f"; {_show(row.const)}"
-            lines[row.out] = f"{row.op}({args}{const})"
+            lines[row.out] = f"{row.op}({operands}{const})"
         body = [f"  %{i} = {text}" for i, text in sorted(lines.items())]
         if limit is not None and len(body) > limit:
             head, tail = body[: limit - limit // 4], body[len(body) - limit // 4 :]
