@@ -33,10 +33,12 @@ docs-images: $(STAMP)
 		--frame 30 --hover 'path.edge[data-to="3_0"][data-from="2_4"]' --size 1440x1080
 
 bench: $(STAMP)
-	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) -m pip install --quiet -e '.[bench,torch,digits]'
 	$(PY) benchmarks/vs_micrograd.py
 	@echo
 	$(PY) benchmarks/tape.py
+	@echo
+	$(PY) benchmarks/digits.py
 
 lint: $(STAMP)
 	$(PY) -m pip install --quiet ruff
