@@ -37,10 +37,12 @@ docs-images: $(STAMP)
 	cp $(DOCS_BUILD)/digits_conv_pool.svg docs/
 
 bench: $(STAMP)
-	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) -m pip install --quiet -e '.[bench,torch,digits]'
 	$(PY) benchmarks/vs_micrograd.py
 	@echo
 	$(PY) benchmarks/tape.py
+	@echo
+	$(PY) benchmarks/digits.py
 
 lint: $(STAMP)
 	$(PY) -m pip install --quiet ruff

@@ -87,7 +87,8 @@ class _GradFields:
 
 def backward(self: Value, grad: Any = 1.0, create_graph: bool = False) -> None:
     """Backpropagate from this node: leaves' ``.grad += d(self)/d(leaf)``; every other node's
-    ``.grad`` is set to d(self)/d(node) for this pass.
+    ``.grad`` is set to d(self)/d(node) for this pass (0.0 where no gradient reaches it, as
+    behind a ``stop_gradient``).
 
     With ``create_graph=True`` the leaves' grads are Values with a graph of their own, so they
     can be differentiated again; other nodes get the float of theirs. As in PyTorch, a leaf's
@@ -101,19 +102,17 @@ def backward(self: Value, grad: Any = 1.0, create_graph: bool = False) -> None:
             return
         order = topological_order(self)
         # This pass's gradients start from nothing; leaves keep theirs and accumulate.
-        start = None if create_graph else 0.0
         for node in order:
             if not node.is_leaf:
-                node.grad = start
+                node.grad = None
         self.grad = seed
         m = VALUE if create_graph else FLOAT
         with enable_grad() if create_graph else nullcontext():
             for _ in chain_rule(order, _GradFields(), m):
                 pass
-        if create_graph:  # floats on inner nodes: a graph there would only make cycles
-            for node in order:
-                if not node.is_leaf:
-                    node.grad = 0.0 if node.grad is None else float(node.grad)
+        for node in order:  # floats on inner nodes: a graph there would only make cycles
+            if not node.is_leaf:
+                node.grad = 0.0 if node.grad is None else float(node.grad)
 
 
 def _seed(grad: Any) -> Any:

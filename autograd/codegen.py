@@ -25,7 +25,7 @@ from typing import Any
 
 from . import backward as plain_backward
 from .grad_mode import GRAD_STATE, OPEN_CONTEXTS
-from .graph import walk_resetting_grads
+from .graph import UNREACHED, walk_resetting_grads
 from .namespaces import FLOAT, SOURCE, Source
 from .ops import OPS, Op
 from .value import Value, _lift, _named, data_of
@@ -165,25 +165,37 @@ def _compile_float_backprop() -> tuple[Callable[[list[Value]], None], str, tuple
     one = [op for op in OPS.values() if op.arity == 1]
     lines = [
         "def float_backprop(order):",
+        "    cut = False  # has a rule passed no gradient (None) to some input yet?",
         "    for node in reversed(order):",
         "        x = node._x",
         "        if x is None:  # a leaf",
         "            continue",
-        "        op = node.op",
         "        g = node.grad",
+        "        if cut and g is UNREACHED:  # every path to the root passes no gradient",
+        "            node.grad = 0.0",
+        "            continue",
+        "        op = node.op",
         "        y = node._y",
         "        if y is not None:  # two inputs",
         *_branches(two, "            "),
         "        elif type(x) is tuple:  # three or more: one call of the rule for all of them",
         "            data = map(data_of, x)",
         "            for p, gp in zip(x, OPS[op].vjp(FLOAT, g, node.data, *data)):",
-        "                if gp is not None:",
+        "                if gp is None:",
+        "                    cut = True",
+        "                else:",
         "                    p.grad += gp",
         *_branches(one, "        ", first="elif"),
         "",
     ]
     source = "\n".join(lines)
-    scope = {"by_rule": _by_rule, "FLOAT": FLOAT, "OPS": OPS, "data_of": data_of}
+    scope = {
+        "by_rule": _by_rule,
+        "FLOAT": FLOAT,
+        "OPS": OPS,
+        "data_of": data_of,
+        "UNREACHED": UNREACHED,
+    }
     backprop = compile_function(source, "float_backprop", scope, "autograd.codegen")
     return backprop, source, tuple(op.name for op in two + one)
 
@@ -197,18 +209,24 @@ def _branches(ops: list[Op], indent: str, first: str = "if") -> list[str]:
         reads = frozenset().union(*(c.names for c in contributions if c is not None))
         body = [load for name, load in _LOADS.items() if name in reads]
         body += [f"{p}.grad += {c.text}" for p, c in zip("xy", contributions) if c is not None]
+        if any(c is None for c in contributions):
+            body.append("cut = True")
         keyword = first if not lines else "elif"
         lines.append(f"{indent}{keyword} op == {op.name!r}:  # {op.doc.splitlines()[0]}")
         lines += [f"{indent}    {line}" for line in body or ["pass"]]
-    return [*lines, f"{indent}else:", f"{indent}    by_rule(node)"]
+    return [*lines, f"{indent}else:", f"{indent}    cut = by_rule(node) or cut"]
 
 
-def _by_rule(node: Value) -> None:
+def _by_rule(node: Value) -> bool:
     """Add ``node``'s contributions to its inputs' ``.grad``, calling the op's rule (an op
-    registered after import)."""
+    registered after import); True when the rule passed no gradient to some input."""
+    cut = False
     for parent, contribution in zip(node.parents, plain_backward.local_grads(node, node.grad)):
-        if contribution is not None:
+        if contribution is None:
+            cut = True
+        else:
             parent.grad += contribution
+    return cut
 
 
 float_backprop, FLOAT_BACKPROP_SOURCE, COMPILED_OPS = _compile_float_backprop()
@@ -224,7 +242,7 @@ def compiled_backward(self: Value, grad: Any = 1.0, create_graph: bool = False) 
         if self._x is None:  # a leaf: nothing to walk
             self.grad = self.grad + seed
             return
-        order = walk_resetting_grads(self)  # every non-leaf .grad starts this pass at 0.0
+        order = walk_resetting_grads(self)  # every non-leaf .grad starts at UNREACHED
         self.grad = seed
         float_backprop(order)
 

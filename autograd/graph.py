@@ -14,6 +14,12 @@ if TYPE_CHECKING:
 # marks, so one runs at a time; a walk calls no user code, so it cannot wait on itself.
 _WALKING = threading.Lock()
 
+# What the compiled backward sets a node's grad to before a pass. -0.0 is the exact identity of
+# addition (-0.0 + c is c, bit for bit, even for c = -0.0), so ``grad += c`` on it gives what
+# assigning the first contribution gives; and since every addition makes a new float, a grad
+# that still *is* this object was reached by no contribution at all.
+UNREACHED = -0.0
+
 
 def _roots(roots: Value | Iterable[Value]) -> list[Value]:
     from .value import Value
@@ -31,16 +37,15 @@ def topological_order(roots: Value | Iterable[Value]) -> list[Value]:
 
 
 def walk_resetting_grads(root: Value) -> list[Value]:
-    """``topological_order(root)``, setting every non-leaf node's ``.grad`` to 0.0 as it is
-    emitted: what the compiled backward needs before a pass, for one store per node instead of
-    a second loop over the graph."""
+    """``topological_order(root)``, setting every non-leaf node's ``.grad`` to ``UNREACHED`` as
+    it is emitted: what the compiled backward needs before a pass, for one store per node
+    instead of a second loop over the graph."""
     return _walk([root], reset_grads=True)
 
 
 def _walk(roots: list[Value], reset_grads: bool) -> list[Value]:
     """The walk behind :func:`topological_order`. With ``reset_grads`` it also sets the ``.grad``
-    of every non-leaf node to 0.0 as it emits it (what backward needs before a pass, for the
-    price of one store instead of a second loop over the graph).
+    of every non-leaf node to ``UNREACHED`` as it emits it.
 
     A node is popped; if some input is not emitted yet, the node goes back on the stack, marked
     opened, with those inputs above it (last first), and is emitted when it is popped again. A
@@ -51,6 +56,7 @@ def _walk(roots: list[Value], reset_grads: bool) -> list[Value]:
     emit = order.append
     # Fresh marks for this walk: whatever an earlier walk left in ``_mark`` never matches them.
     opened, done = object(), object()
+    start = UNREACHED
     with _WALKING:
         for root in roots:
             stack = [root]
@@ -61,7 +67,7 @@ def _walk(roots: list[Value], reset_grads: bool) -> list[Value]:
                 if mark is opened:  # back on top: its inputs are all emitted now
                     node._mark = done
                     if reset_grads:
-                        node.grad = 0.0
+                        node.grad = start
                     emit(node)
                     continue
                 if mark is done:  # reached again through another path
@@ -99,7 +105,7 @@ def _walk(roots: list[Value], reset_grads: bool) -> list[Value]:
                     continue
                 node._mark = done  # every input is emitted: so is this node
                 if reset_grads:
-                    node.grad = 0.0
+                    node.grad = start
                 emit(node)
     return order
 

@@ -218,7 +218,7 @@ def _infix(symbol: str, reflected: bool = False) -> Any:
 for _name, _symbol in (("add", "+"), ("sub", "-"), ("mul", "*"), ("truediv", "/")):
     setattr(Source, f"__{_name}__", _infix(_symbol))
     setattr(Source, f"__r{_name}__", _infix(_symbol, reflected=True))
-for _name, _symbol in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<="), ("eq", "==")):
+for _name, _symbol in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<=")):
     setattr(Source, f"__{_name}__", _infix(_symbol))
 
 

@@ -78,3 +78,9 @@ def table(header: list[str], rows: list[list[str]]) -> str:
         str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths))
     )
     return "\n".join([fmt(header), fmt(["-" * w for w in widths]), *map(fmt, rows)])
+
+
+def fmt_ms(seconds: float) -> str:
+    """Milliseconds, three decimals below 10 ms, one above."""
+    ms = seconds * 1e3
+    return f"{ms:.3f}" if ms < 10 else f"{ms:.1f}"

@@ -1,153 +1,103 @@
-"""The tape against micrograd, our eager engine and PyTorch on micrograd's moons training step.
+"""The tape against the peers a user would pick, on micrograd's moons step and as it scales.
 
-Every engine trains the same MLP 2-16-16-1 (ReLU, linear output) from identical weights on the
-same 100 moons points: hinge loss + 1e-4 * L2, SGD with lr = 1.0 - 0.9 k / 100, as in
-micrograd's demo notebook. Engines are timed in one process, in alternating blocks (each ended by
-gc.collect()), as run and with the GC paused during the steps; medians. A second table scales
-the network and the batch: ms/step and ns per edge of the scalar graph, eager and tape.
-Run: `python benchmarks/tape.py` (needs micrograd: `pip install -e '.[bench]'`; torch optional).
+Every engine trains the same MLP 2-w-w-1 (ReLU, linear output) from identical weights on the
+same moons points: hinge loss + 1e-4 * L2, SGD with lr = 1.0 - 0.9 k / 100 (micrograd's demo).
+Ours runs through ``fit(compile=True)`` (a steady epoch: one step on the whole set, plus fit's
+own work) and through the ``CompiledTrainer`` step fit drives; the peers are numpy written by
+hand (the limit), PyTorch eager (float64, 1 thread), JAX ``jit`` of the whole step (float64,
+1 thread) and, with ``--torch-compile``, ``torch.compile`` of the whole step (its compile takes
+~30 s). Engines are timed in one process, in alternating blocks that end with gc.collect(),
+as run and with the GC paused during the steps; medians. Losses are checked in lockstep first.
+Run: `python benchmarks/tape.py` (`pip install -e '.[bench]'` brings micrograd and jax).
 """
 
 from __future__ import annotations
 
-import argparse
-import gc
-import math
 import os
-import random
-import statistics
-import sys
-import time
-import tracemalloc
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
-# numpy's OpenBLAS threads and torch's OpenMP threads fight when one process loads both: at
-# 64x400 the tape's matrix products ran 10-20x slower. One BLAS thread for numpy (set before
-# numpy loads) only handicaps the tape; PyTorch keeps its default threads.
+# One thread everywhere: numpy's BLAS, XLA's and (below) PyTorch's. Set before they load.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault(
+    "XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+)
+
+import argparse  # noqa: E402
+import gc  # noqa: E402
+import json  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import tracemalloc  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from autograd import Value, trace  # noqa: E402
-from benchmarks.common import alternate, frozen_heap, machine, table  # noqa: E402
-from benchmarks.vs_micrograd import hinge_l2, lr_at, make_step, moons  # noqa: E402
-from nn import MLP  # noqa: E402
+from autograd import Value  # noqa: E402
+from benchmarks.common import alternate, fmt_ms, frozen_heap, machine, table  # noqa: E402
+from benchmarks.peers import PEERS, Step, lr_at  # noqa: E402
+from benchmarks.vs_micrograd import make_step, moons  # noqa: E402
+from nn import MLP, SGD, fit, hinge, l2  # noqa: E402
+from nn.compiled import CompiledTrainer  # noqa: E402
 
-Step = Callable[[], float]
+OURS = ("ours: fit(compile=True)", "ours: CompiledTrainer.step")
 
 
-# ---- the step, once per engine ------------------------------------------------------------------
+def mlp(width: int) -> MLP:
+    return MLP(2, [width, width, 1], seed=0)  # micrograd's draws after random.seed(0)
 
 
-def tape_step(model: Any, xs: list[list[float]], ys: list[int]) -> tuple[Step, float, Any]:
-    """The same step on a tape: (step, seconds to trace and compile, tape)."""
+def loss_of(params: list[Value]) -> Callable[[Any, Any], Value]:
+    return lambda p, t: hinge(p, t) + l2(params, 1e-4)
+
+
+def trainer_step(model: MLP, xs: list[list[float]], ys: list[float]) -> Step:
+    """The step fit(compile=True) runs per batch, on the batch as fit hands it over (lists)."""
     params = model.parameters()
-    x, y = np.array(xs), np.array(ys, dtype=float)
+    trainer = CompiledTrainer(model, loss_of(params), SGD(params, lr=1.0, schedule=lr_at))
+    return lambda: trainer.step(xs, ys)[0]
+
+
+class FitEpochs:
+    """``fit(compile=True)`` for ``epochs`` epochs of one step each; ``per_step`` holds the
+    steady time of an epoch (all of fit's own work, without the first epoch's trace)."""
+
+    def __init__(self, width: int, xs: list[list[float]], ys: list[float], epochs: int) -> None:
+        self.width, self.xs, self.ys, self.epochs = width, xs, ys, epochs
+        self.per_step: list[float] = []
+
+    def __call__(self) -> float:
+        model = mlp(self.width)
+        params = model.parameters()
+        opt = SGD(params, lr=1.0, schedule=lr_at)
+        start = time.perf_counter()
+        history = fit(
+            model, self.xs, self.ys, loss=loss_of(params), optimizer=opt, epochs=self.epochs,
+            progress=False, compile=True, metrics=(),
+        )  # fmt: skip
+        total = time.perf_counter() - start
+        self.per_step.append((total - history.seconds[0]) / (self.epochs - 1))
+        return history.loss[-1]
+
+
+def first_losses(make: Callable[[], Step], n: int) -> tuple[list[float], float]:
+    """The first ``n`` losses of a fresh step, and the seconds its first call took (trace and
+    compile, or jit: measured here, on the first instance, before any cache is warm)."""
     start = time.perf_counter()
-    tape = trace(hinge_l2(model, params), x, y)
-    traced = time.perf_counter() - start
-    k = [0]
-
-    def step() -> float:
-        loss = tape(x, y)
-        for p in params:
-            p.grad = 0.0
-        tape.backward()
-        lr = lr_at(k[0])
-        for p in params:
-            p.data -= lr * p.grad
-        k[0] += 1
-        return loss
-
-    return step, traced, tape
-
-
-def torch_batched_step(model: Any, xs: list[list[float]], ys: list[int]) -> Step:
-    """PyTorch as people write it: float64 weight matrices, the batch as one tensor."""
-    import torch
-
-    params = []
-    for w, b, _ in model.to_numpy():
-        params += [torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)]
-    x, y = torch.tensor(xs, dtype=torch.float64), torch.tensor(ys, dtype=torch.float64)
-    opt = torch.optim.SGD(params, lr=1.0)
-    k = [0]
-
-    def step() -> float:
-        h = torch.relu(x @ params[0].T + params[1])
-        h = torch.relu(h @ params[2].T + params[3])
-        scores = (h @ params[4].T + params[5])[:, 0]
-        data_loss = torch.relu(1 - y * scores).mean()
-        loss = data_loss + 1e-4 * sum((p * p).sum() for p in params)
-        opt.zero_grad()
-        loss.backward()
-        opt.param_groups[0]["lr"] = lr_at(k[0])
-        opt.step()
-        k[0] += 1
-        return loss.item()
-
-    return step
-
-
-class TorchScalarMLP:
-    """micrograd's MLP with every number a one-element float64 tensor: PyTorch's per-op cost."""
-
-    def __init__(self, model: Any) -> None:
-        import torch
-
-        def scalar(v: float) -> Any:
-            return torch.tensor(v, dtype=torch.float64, requires_grad=True)
-
-        self.layers = [
-            [([scalar(w) for w in row], scalar(bias)) for row, bias in zip(w, b)]
-            for w, b, _ in model.to_numpy()
-        ]
-
-    def __call__(self, x: list[Any]) -> Any:
-        for i, layer in enumerate(self.layers):
-            out = [sum((wi * xi for wi, xi in zip(w, x)), b) for w, b in layer]
-            x = out if i == len(self.layers) - 1 else [o.relu() for o in out]
-        return x[0] if len(x) == 1 else x
-
-    def parameters(self) -> list[Any]:
-        return [p for layer in self.layers for w, b in layer for p in [*w, b]]
-
-
-def torch_scalar_step(model: Any, xs: list[list[float]], ys: list[int]) -> Step:
-    import torch
-
-    net = TorchScalarMLP(model)
-    params = net.parameters()
-    rows = [[torch.tensor(v, dtype=torch.float64) for v in row] for row in xs]
-    k = [0]
-
-    def step() -> float:
-        scores = list(map(net, rows))
-        losses = [(1 + -yi * si).relu() for yi, si in zip(ys, scores)]
-        loss = sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for p in params)
-        for p in params:
-            p.grad = None
-        loss.backward()
-        lr = lr_at(k[0])
-        with torch.no_grad():
-            for p in params:
-                p -= lr * p.grad
-        k[0] += 1
-        return loss.item()
-
-    return step
-
-
-# ---- measuring ----------------------------------------------------------------------------------
+    step = make()
+    losses = [step()]
+    first = time.perf_counter() - start
+    return losses + [step() for _ in range(n - 1)], first
 
 
 def repeated(step: Step, block_seconds: float) -> tuple[Callable[[], None], int]:
-    """``step`` run n times per call, n chosen so a call lasts about ``block_seconds``: fast
-    engines get long enough blocks, and the block's closing gc.collect() is amortized."""
-    step()  # warm up (first calls allocate buffers)
+    """``step`` run n times per call, n chosen so a call lasts about ``block_seconds``."""
+    step()  # warm up (first calls allocate buffers, jit compiles)
     start = time.perf_counter()
     step()
     n = max(1, round(block_seconds / max(time.perf_counter() - start, 1e-9)))
@@ -160,30 +110,14 @@ def repeated(step: Step, block_seconds: float) -> tuple[Callable[[], None], int]
 
 
 def peak_bytes(step: Step) -> int:
-    """Peak memory Python's allocator (and numpy) saw during one step, above where it began."""
+    """Peak memory Python's allocator and numpy saw during one step, above where it began."""
     gc.collect()
     tracemalloc.start()
-    tracemalloc.reset_peak()
     base = tracemalloc.get_traced_memory()[0]
     step()
     peak = tracemalloc.get_traced_memory()[1] - base
     tracemalloc.stop()
     return peak
-
-
-def load() -> str:
-    """The 1-minute load average: other work on the machine skews every number."""
-    return f"{os.getloadavg()[0]:.2f}"
-
-
-def fmt_ms(seconds: float) -> str:
-    ms = seconds * 1e3
-    return f"{ms:.3f}" if ms < 10 else f"{ms:.1f}"
-
-
-def fmt_ratio(r: float) -> str:
-    """A speed ratio: whole numbers from 10 up, one decimal below (0.4x, not 0x)."""
-    return f"{r:,.0f}x" if r >= 10 else f"{r:.1f}x"
 
 
 def fmt_bytes(n: int | None) -> str:
@@ -192,209 +126,224 @@ def fmt_bytes(n: int | None) -> str:
     return f"{n / 1e6:.1f} MB" if n >= 1e5 else f"{n / 1e3:.0f} kB"
 
 
-# ---- the tables ---------------------------------------------------------------------------------
+def ratio(a: float | None, b: float | None) -> str:
+    return "-" if a is None or b is None else f"{a / b:.2f}x"
+
+
+def peers(args: argparse.Namespace) -> dict[str, Callable[..., Step]]:
+    """The peers installed here (numpy always), in the order of the tables."""
+    found = {"numpy by hand": PEERS["numpy by hand"]}
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+        found["PyTorch eager"] = PEERS["PyTorch eager"]
+        if args.torch_compile:
+            found["torch.compile"] = PEERS["torch.compile"]
+    except ImportError:
+        pass
+    try:
+        import jax  # noqa: F401
+
+        found["JAX jit"] = PEERS["JAX jit"]
+    except ImportError:
+        pass
+    return found
+
+
+# ---- the moons step ------------------------------------------------------------------------
 
 
 def moons_table(args: argparse.Namespace) -> dict[str, float]:
-    from micrograd.engine import Value as MgValue
-    from micrograd.nn import MLP as MgMLP  # noqa: N811
-
-    try:
-        import torch
-    except ImportError:
-        torch = None
-    if torch is not None and args.torch_threads:
-        # On a busy 2-core machine two intra-op threads wait on each other: blocks of the
-        # batched step swung between 2 and 95 ms/step with 2 threads, 0.8-2.4 ms with 1.
-        torch.set_num_threads(args.torch_threads)
-
     xs, ys = moons()
-    load_before = load()
-
-    def mlp(fused: bool = False) -> MLP:
-        return MLP(2, [16, 16, 1], seed=0, fused=fused)  # micrograd's draws after seed(0)
-
-    def micrograd() -> Step:
-        random.seed(0)
-        return make_step(MgValue, MgMLP(2, [16, 16, 1]), xs, ys)[0]
-
-    def builders() -> dict[str, Callable[[], Step]]:
-        """Fresh steps from identical weights."""
-        engines = {
-            "micrograd": micrograd,
-            "ours eager": lambda: make_step(Value, mlp(), xs, ys)[0],
-            "ours fused": lambda: make_step(Value, mlp(fused=True), xs, ys)[0],
-            "ours tape": lambda: tape_step(mlp(), xs, ys)[0],
-            "ours tape, fused model": lambda: tape_step(mlp(fused=True), xs, ys)[0],
-        }
-        if torch is not None:
-            engines["PyTorch batched"] = lambda: torch_batched_step(mlp(), xs, ys)
-            engines["PyTorch 1-element"] = lambda: torch_scalar_step(mlp(), xs, ys)
-        return engines
-
-    # Same numbers first: every engine's losses against micrograd's over the first steps.
-    reference = micrograd()
-    expected = [reference() for _ in range(args.check_steps)]
-    diffs = {}
-    for name, build in builders().items():
-        step = build()
-        diffs[name] = max(abs(step() - e) for e in expected)
-
-    steps = {name: build() for name, build in builders().items()}
-    peaks = {
-        name: (None if name.startswith("PyTorch") else peak_bytes(step))
-        for name, step in steps.items()
+    builders: dict[str, Callable[[], Step]] = {
+        name: (lambda make=make: make(mlp(16), xs, ys)) for name, make in peers(args).items()
     }
-    traced = {}
-    for name, fused in (("ours tape", False), ("ours tape, fused model", True)):
-        runs = [tape_step(mlp(fused), xs, ys) for _ in range(3)]
-        traced[name] = (statistics.median(seconds for _, seconds, _ in runs), runs[0][2].stats)
+    builders[OURS[1]] = lambda: trainer_step(mlp(16), xs, ys)
+    context: dict[str, Callable[[], Step]] = {
+        "ours: eager (Values)": lambda: make_step(Value, mlp(16), xs, ys)[0]
+    }
+    try:
+        import random
+
+        from micrograd.engine import Value as MgValue
+        from micrograd.nn import MLP as MgMLP  # noqa: N811
+
+        def micrograd() -> Step:
+            random.seed(0)
+            return make_step(MgValue, MgMLP(2, [16, 16, 1]), xs, ys)[0]
+
+        context["micrograd"] = micrograd
+    except ImportError:
+        pass
+
+    reference, _ = first_losses(builders["numpy by hand"], args.check_steps)
+    diffs, setup = {}, {}
+    for name, build in {**builders, **context}.items():
+        losses, setup[name] = first_losses(build, args.check_steps)
+        diffs[name] = max(abs(a - b) for a, b in zip(losses, reference))
+    fitted = FitEpochs(16, xs, ys, args.fit_epochs)
+    diffs[OURS[0]] = diffs[OURS[1]]  # the same steps; checked again in tests/nn/test_compiled.py
+    steps = {name: build() for name, build in {**builders, **context}.items()}
+    peaks = {name: peak_bytes(steps[name]) for name in (OURS[1], "numpy by hand")}
 
     with frozen_heap():
         runs = {name: repeated(step, args.block_seconds) for name, step in steps.items()}
-        timed = {name: run for name, (run, _) in runs.items()}
-        per = {name: n for name, (_, n) in runs.items()}
+        timed: dict[str, Callable[[], object]] = {name: run for name, (run, _) in runs.items()}
+        timed[OURS[0]] = fitted
         as_run = alternate(timed, args.blocks, 1, pause_gc=False)
+        fit_as_run = statistics.median(fitted.per_step)
+        fitted.per_step.clear()
         paused = alternate(timed, args.blocks, 1, pause_gc=True)
-    as_run = {k: v / per[k] for k, v in as_run.items()}
-    paused = {k: v / per[k] for k, v in paused.items()}
+        fit_paused = statistics.median(fitted.per_step)
+    per = {name: n for name, (_, n) in runs.items()}
+    as_run = {k: v / per[k] for k, v in as_run.items() if k in per} | {OURS[0]: fit_as_run}
+    paused = {k: v / per[k] for k, v in paused.items() if k in per} | {OURS[0]: fit_paused}
+    setup[OURS[0]] = setup[OURS[1]]
 
-    mg, mg_paused = as_run["micrograd"], paused["micrograd"]
-    torch_ms = as_run.get("PyTorch batched")
-    eager_step = as_run["ours eager"]
-    rows = []
-    for name in steps:
-        trace_cell = "-"
-        if name in traced:
-            seconds = traced[name][0]
-            trace_cell = f"{seconds * 1e3:.0f} ms = {seconds / eager_step:.1f} eager steps"
-        rows.append(
-            [
-                name,
-                fmt_ms(as_run[name]),
-                fmt_ratio(mg / as_run[name]),
-                fmt_ms(paused[name]),
-                fmt_ratio(mg_paused / paused[name]),
-                f"{as_run[name] / torch_ms:.2f}x" if torch_ms else "-",
-                fmt_bytes(peaks[name]),
-                trace_cell,
-                f"{diffs[name]:.1e}",
-            ]
-        )
+    order = [OURS[0], OURS[1], *[n for n in builders if n not in OURS], *context]
+    limit, jax_ms, torch_ms = (as_run.get(k) for k in ("numpy by hand", "JAX jit", "PyTorch eager"))
+    rows = [
+        [
+            name,
+            fmt_ms(as_run[name]),
+            fmt_ms(paused[name]),
+            ratio(as_run[name], limit),
+            ratio(as_run[name], jax_ms),
+            ratio(as_run[name], torch_ms),
+            f"{setup[name] * 1e3:,.0f} ms" if name not in context else "-",
+            fmt_bytes(peaks.get(name)),
+            f"{diffs[name]:.1e}",
+        ]
+        for name in order
+    ]
     print(f"moons step: 100 points, MLP 2-16-16-1, hinge + 1e-4 L2, SGD ({machine()})")
-    imported = f"numpy {np.__version__}, micrograd"
-    if torch is not None:
-        imported += f", torch {torch.__version__} ({torch.get_num_threads()} threads)"
-    blas = os.environ.get("OPENBLAS_NUM_THREADS")
-    print(f"process imports: autograd, nn, {imported}, stdlib; gc.freeze() after setup")
-    print(f"numpy BLAS threads: {blas}; load average before: {load_before}, after: {load()}")
+    print(f"process imports: {imports()}; gc.freeze() after setup; load {load()}")
+    header = [
+        "engine",
+        "ms/step",
+        "GC paused",
+        "x numpy",
+        "x JAX",
+        "x PyTorch",
+        "first step",
+        "peak memory",
+        "max |loss diff|",
+    ]
+    print(table(header, rows))
     print(
-        table(
-            [
-                "engine",
-                "ms/step",
-                "vs micrograd",
-                "ms/step GC paused",
-                "vs micrograd",
-                "vs PyTorch batched",
-                "peak memory",
-                "trace + compile",
-                "max |loss diff|",
-            ],
-            rows,
-        )
+        "first step: trace + compile (ours; the fit row shares the trainer's), jit (JAX, "
+        "torch.compile) or nothing; peak memory by tracemalloc (PyTorch and XLA allocate "
+        f"outside it); loss diff against numpy by hand over {args.check_steps} lockstep steps"
     )
-    stats = traced["ours tape"][1]
-    print(
-        f"tape: {stats['nodes']:,} traced nodes, {stats['edges']:,} edges -> {stats['slots']:,} "
-        f"slots, {stats['levels']} levels, {stats['kernels']} kernels ({stats['grids']} matrix "
-        f"products); peak memory by tracemalloc (PyTorch's C++ allocator is not traced); "
-        f"max |loss diff| against micrograd over {args.check_steps} lockstep steps"
-    )
-    result = {
-        "tape_vs_micrograd": mg / as_run["ours tape"],
-        "tape_vs_micrograd_paused": mg_paused / paused["ours tape"],
-        "trace_in_eager_steps": traced["ours tape"][0] / eager_step,
-    }
-    if torch_ms:
-        result["tape_vs_torch"] = as_run["ours tape"] / torch_ms
-    return result
+    return {name: as_run[name] for name in order}
 
 
-def scaling_table(args: argparse.Namespace) -> float:
-    """ms/step and ns per edge, eager and tape, GC paused; returns the tape's ns/edge at the
-    largest size."""
-    rows, last = [], math.nan
+# ---- scaling -------------------------------------------------------------------------------
+
+FIRST_EPOCH = """
+import json, os, sys, time
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+sys.path.insert(0, {root!r})
+from benchmarks.tape import loss_of, mlp
+from benchmarks.vs_micrograd import moons
+from benchmarks.peers import lr_at
+from nn import SGD, fit
+def peak():  # this process's high-water mark of resident memory, in bytes
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+xs, ys = moons({n})
+model = mlp({width})
+before = peak()
+params = model.parameters()
+start = time.perf_counter()
+fit(model, xs, ys, loss=loss_of(params), optimizer=SGD(params, 1.0, schedule=lr_at),
+    epochs=1, progress=False, compile=True, metrics=())
+seconds = time.perf_counter() - start
+print(json.dumps([seconds, before, peak()]))
+"""
+
+
+def first_epoch(width: int, n: int) -> tuple[float, int, int]:
+    """A fresh process: (seconds for fit's first epoch: model, trace, compile and one step;
+    peak RSS before it; peak RSS after it), with the model already made."""
+    code = FIRST_EPOCH.format(root=str(ROOT), n=n, width=width)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    seconds, before, peak = json.loads(out.stdout.strip().splitlines()[-1])
+    return seconds, before, peak
+
+
+def scaling_table(args: argparse.Namespace) -> list[dict[str, Any]]:
+    found = peers(args)
+    results = []
+    rows = []
     for width in args.widths:
         for n in args.samples:
             xs, ys = moons(n)
-            eager = make_step(Value, MLP(2, [width, width, 1], seed=0), xs, ys)[0]
-            tape, seconds, traced = tape_step(MLP(2, [width, width, 1], seed=0), xs, ys)
-            edges = traced.stats["edges"]
-            del traced
-            eager_run, eager_n = repeated(eager, args.block_seconds)
-            tape_run, tape_n = repeated(tape, args.block_seconds)
-            times = alternate({"eager": eager_run, "tape": tape_run}, args.scaling_blocks, 1, True)
-            t_eager, t_tape = times["eager"] / eager_n, times["tape"] / tape_n
-            last = t_tape / edges * 1e9
+            steps = {name: make(mlp(width), xs, ys) for name, make in found.items()}
+            steps["ours"] = trainer_step(mlp(width), xs, ys)
+            runs = {name: repeated(step, args.block_seconds) for name, step in steps.items()}
+            with frozen_heap():
+                times = alternate(
+                    {k: r for k, (r, _) in runs.items()}, args.scaling_blocks, 1, True
+                )
+            ms = {k: times[k] / runs[k][1] for k in times}
+            seconds, before, peak = first_epoch(width, n)
+            results.append({"width": width, "samples": n, **ms, "first": seconds, "rss": peak})
             rows.append(
                 [
                     f"{width}x{width}, {n} samples",
-                    f"{edges:,}",
-                    fmt_ms(t_eager),
-                    f"{t_eager / edges * 1e9:.0f}",
-                    fmt_ms(t_tape),
-                    f"{last:.2f}",
-                    f"{t_eager / t_tape:,.0f}x",
-                    f"{seconds / t_eager:.1f}",
+                    fmt_ms(ms["ours"]),
+                    *[fmt_ms(ms[k]) for k in found],
+                    *[ratio(ms["ours"], ms[k]) for k in found],
+                    f"{seconds:.2f} s",
+                    f"{fmt_bytes(before)} -> {fmt_bytes(peak)}",
                 ]
             )
             print(".", end="", flush=True, file=sys.stderr)
     print(file=sys.stderr)
     print("\nscaling: MLP 2-w-w-1 on n moons points, the same step; GC paused during steps")
+    header = ["size", "ours ms", *[f"{k} ms" for k in found], *[f"ours x {k}" for k in found]]
+    header += ["first epoch", "peak RSS"]
+    print(table(header, rows))
     print(
-        table(
-            [
-                "size",
-                "edges",
-                "eager ms/step",
-                "eager ns/edge",
-                "tape ms/step",
-                "tape ns/edge",
-                "tape speedup",
-                "trace + compile (eager steps)",
-            ],
-            rows,
-        )
+        "ours: the CompiledTrainer step fit runs (inputs as lists, converted each step); first "
+        "epoch: fit(compile=True, epochs=1) in a fresh process: trace, compile and one step; "
+        "peak RSS of that process before the model is traced -> after the epoch"
     )
-    return last
+    return results
 
 
-def main(argv: list[str] | None = None) -> dict[str, float]:
+def imports() -> str:
+    mods = ["autograd", "nn", f"numpy {np.__version__}"]
+    for name in ("torch", "jax", "micrograd"):
+        if name in sys.modules:
+            mods.append(f"{name} {getattr(sys.modules[name], '__version__', '')}".strip())
+    return ", ".join(mods) + ", stdlib"
+
+
+def load() -> str:
+    return f"{os.getloadavg()[0]:.2f}"
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--blocks", type=int, default=5, help="alternating blocks per mode")
-    parser.add_argument("--block-seconds", type=float, default=0.5, help="target length of a block")
-    parser.add_argument(
-        "--check-steps", type=int, default=5, help="lockstep steps to compare losses"
-    )
-    parser.add_argument("--scaling-blocks", type=int, default=3, help="blocks per scaling size")
-    parser.add_argument("--widths", type=int, nargs="+", default=[8, 16, 32, 64])
-    parser.add_argument("--samples", type=int, nargs="+", default=[50, 100, 400])
+    parser.add_argument("--blocks", type=int, default=7, help="alternating blocks per mode")
+    parser.add_argument("--block-seconds", type=float, default=0.4, help="length of a block")
+    parser.add_argument("--check-steps", type=int, default=5, help="lockstep steps to compare")
+    parser.add_argument("--fit-epochs", type=int, default=400, help="epochs in a fit block")
+    parser.add_argument("--scaling-blocks", type=int, default=5, help="blocks per scaling size")
+    parser.add_argument("--widths", type=int, nargs="+", default=[16, 64, 256])
+    parser.add_argument("--samples", type=int, nargs="+", default=[100, 1000])
     parser.add_argument("--no-scaling", action="store_true", help="skip the scaling table")
     parser.add_argument(
-        "--torch-threads",
-        type=int,
-        default=1,
-        help="torch.set_num_threads (default: 1, PyTorch's best here; 0: its own default)",
+        "--torch-compile", action="store_true", help="add torch.compile rows (~30 s to compile)"
     )
     args = parser.parse_args(argv)
-    try:
-        import micrograd  # noqa: F401
-    except ImportError:
-        sys.exit("micrograd is not installed: pip install -e '.[bench]'")
-    result = moons_table(args)
+    result: dict[str, Any] = {"moons": moons_table(args)}
     if not args.no_scaling:
-        result["tape_ns_per_edge_largest"] = scaling_table(args)
+        result["scaling"] = scaling_table(args)
     return result
 
 

@@ -92,11 +92,20 @@ def _is_label(y: Any) -> bool:
 
 def _labels_kind(pred: Any, target: Sequence[Any]) -> str | None:
     """ "index" (several outputs, class indices), "01" or "pm1" (one output), or None."""
-    if not target or not all(_is_label(t) for t in target):
+    if not target:
+        return None
+    labels = np.asarray(target) if type(target[0]) in (int, float) else None
+    if labels is not None and labels.dtype.kind in "iuf":  # one numpy pass, as in accuracy
+        whole = np.isfinite(labels) & (np.floor(labels) == labels)
+        if labels.dtype.kind == "f" and not whole.all():
+            return None
+        values = set(np.unique(labels).tolist())
+    elif all(_is_label(t) for t in target):
+        values = {float(t) for t in target}
+    else:
         return None
     if isinstance(pred, (list, tuple)):
         return "index"
-    values = {float(t) for t in target}
     if values <= {0.0, 1.0}:
         return "01"
     return "pm1" if values <= {-1.0, 1.0} else None
@@ -109,18 +118,21 @@ def accuracy(pred: Sequence[Any], target: Sequence[Any], threshold: float | None
     threshold`` against ``target > threshold``, the threshold defaulting to 0 for ±1 labels
     (tanh or hinge scores) and 0.5 for 0/1 labels (probabilities; pass 0 for logits).
     """
-    pred, target = _floats(list(pred)), list(target)
+    pred, target = list(pred), list(target)
     if len(pred) != len(target):
         raise ValueError(f"accuracy: got {len(pred)} predictions but {len(target)} targets")
     kind = _labels_kind(pred[0] if pred else 0.0, target)
     if kind is None:
         raise ValueError("accuracy: targets must be class labels (0/1, -1/+1, or class indices)")
+    # One numpy pass (Values read as their floats): fit(compile=True) calls this every epoch,
+    # and a loop per sample cost as much as the epoch's training on the digits.
+    scores, labels = np.asarray(pred, dtype=float), np.asarray(target, dtype=float)
     if kind == "index":
-        right = sum(int(np.argmax(p)) == int(t) for p, t in zip(pred, target))
+        right = np.count_nonzero(scores.argmax(axis=1) == labels.astype(int))
     else:
         cut = threshold if threshold is not None else (0.5 if kind == "01" else 0.0)
-        right = sum((p > cut) == (t > cut) for p, t in zip(pred, target))
-    return right / len(target)
+        right = np.count_nonzero((scores > cut) == (labels > cut))
+    return int(right) / len(target)
 
 
 METRICS: dict[str, Metric] = {"accuracy": accuracy}
@@ -197,8 +209,10 @@ def fit(
     (an op's overflow or domain error) gets a note saying at which epoch and batch.
 
     ``pause_gc`` turns the cyclic GC off during each step: our graphs hold no cycles, so only
-    the collector's scans are saved, never memory. ``compile=True`` traces each batch shape once
-    and replays forward and backward with numpy (``autograd.tape``; same numbers to ~1e-12).
+    the collector's scans are saved, never memory. ``compile=True`` traces the model on one
+    sample and replays it on each batch with numpy, forward, backward and the optimizer's update
+    on arrays (``nn.compiled``; the same numbers to ~1e-12); the model's Values are written back
+    before every validation pass, callback and snapshot, and when fit returns or raises.
     ``record=k`` keeps a :class:`Snapshot` in ``history.snapshots`` before training, every
     ``k`` epochs and after the last epoch (for ``viz.training_html``); None keeps none.
     """
@@ -230,6 +244,9 @@ def fit(
     rng = np.random.default_rng(seed)
     batches = 1 if batch_size is None else -(-len(X) // batch_size)
     display = progress_display(epochs, enabled=progress)
+    # A compiled trainer keeps the weights in arrays: write them into the model's Values
+    # whenever something can look at them (validation, callbacks, snapshots) and at the end.
+    observed = bool(callbacks) or validation_data is not None or record is not None
     try:
         for epoch in range(epochs):
             start, total, preds, targets = time.perf_counter(), 0.0, [], []
@@ -254,7 +271,8 @@ def fit(
                 total += value * len(xb)
                 preds += out
                 targets += yb
-            trainer.sync()  # validation, callbacks and snapshots see the model as it is now
+            if observed:
+                trainer.sync()  # validation, callbacks and snapshots see the model now
             history.loss.append(total / len(X))
             for name, metric in named:
                 history.metrics[name].append(metric(preds, targets))
@@ -270,6 +288,7 @@ def fit(
                 history.stopped_early = True
                 break
     finally:
+        trainer.sync()  # however fit ends (the last epoch, a callback, an error, Ctrl-C)
         display.close()
     return history
 

@@ -11,9 +11,10 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from autograd import Value, grad, trace
+from autograd.backward import gradients
 from autograd.ops import OPS
 from autograd.tape import StructureError
-from autograd.value import apply, dot, vsum
+from autograd.value import apply, dot, vmax, vsum
 
 from .programs import random_program
 
@@ -250,7 +251,7 @@ def test_parameters_constants_and_inputs_are_told_apart():
 
     tape = trace(f, 1.0)
     assert tape.parameters == [p]
-    assert tape.stats["constants"] == 2 and tape.stats["inputs"] == 1
+    assert tape.stats["literals"] == 2 and tape.stats["inputs"] == 1
     p.data = 3.0  # read afresh on every replay
     assert tape(1.0) == 14.0
 
@@ -429,3 +430,134 @@ def test_degenerate_functions():
     assert no_args.value_and_grad() == (6.0, ())
     assert p.grad == 3.0
     assert trace(lambda xs: [x * 2 for x in xs], [])([]) == []
+
+
+# ---- arguments that are Values -----------------------------------------------------------------
+
+
+def test_a_bare_value_is_an_argument():
+    x = Value(3.0)
+    tape = trace(lambda a: a * a, x)
+    assert tape(x) == 9.0
+    tape.backward()
+    assert x.grad == 6.0
+    assert tape.value_and_grad(Value(-2.0)) == (4.0, (-4.0,))
+
+
+def test_a_computed_value_passes_its_gradient_on_as_eager_does():
+    def f(a, b):
+        return (a * b).tanh() + a * a
+
+    def graph():
+        w = Value(0.7, label="w")
+        return w, w * 3, (w + 1).sin()  # two computed arguments sharing the leaf w
+
+    w, a, b = graph()
+    f(a, b).backward()
+    eager = w.grad, a.grad, b.grad
+
+    w, a, b = graph()
+    tape = trace(f, 0.1, 0.2)
+    tape(a, b)
+    tape.backward()
+    assert_close([w.grad, a.grad, b.grad], eager)
+    tape(a, b)
+    tape.backward()  # a second pass adds into the leaf again; computed nodes get this pass's
+    assert_close([w.grad, a.grad, b.grad], [2 * eager[0], eager[1], eager[2]])
+
+
+# ---- parameters replaced after tracing ---------------------------------------------------------
+
+
+class Box:
+    """A module-like holder: what ``parameters()`` returns is what the tape watches."""
+
+    def __init__(self):
+        self.w = [Value(0.5), Value(-1.0)]
+        self.b = Value(0.25)
+
+    def parameters(self):
+        return [*self.w, self.b]
+
+    def __call__(self, x):
+        return self.w[0] * x + self.w[1] * x * x + self.b
+
+
+def test_mutating_a_parameter_is_seen_and_replacing_one_is_refused():
+    box = Box()
+    tape = trace(lambda x: box(x), 2.0)
+    box.w[0].data = 1.5  # changed in place: read on the next replay
+    assert tape(2.0) == 1.5 * 2 - 4.0 + 0.25
+    box.w[0] = Value(9.0)  # replaced: the tape would keep reading the old Value
+    with pytest.raises(StructureError, match="replaced"):
+        tape(2.0)
+
+
+@pytest.mark.parametrize(
+    "replace",
+    [
+        lambda box: setattr(box, "b", Value(1.0)),
+        lambda box: setattr(box, "w", [Value(0.5), Value(-1.0)]),
+        lambda box: box.w.__setitem__(1, Value(-1.0)),
+    ],
+    ids=["attribute", "list", "item"],
+)
+def test_every_way_of_replacing_a_parameter_is_caught(replace):
+    box = Box()
+    tape = trace(box, 2.0)  # a module-like object itself as the function
+    assert tape(1.0) == box(Value(1.0)).data
+    replace(box)
+    with pytest.raises(StructureError, match="replaced"):
+        tape(1.0)
+
+
+def test_a_closure_rebinding_its_parameter_is_caught():
+    p = Value(2.0)
+
+    def f(x):
+        return p * x
+
+    tape = trace(f, 1.0)
+    assert tape(3.0) == 6.0
+    p = Value(5.0)  # noqa: F841 - the closure now reads another Value
+    with pytest.raises(StructureError, match="`p`"):
+        tape(3.0)
+
+
+# ---- printing and batches ----------------------------------------------------------------------
+
+
+def test_str_prints_the_rows_like_a_jaxpr():
+    w = Value(0.5, label="w")
+    tape = trace(lambda x: (x * w).tanh() + 1, 2.0)
+    lines = str(tape).splitlines()
+    assert lines[0] == "{" and lines[-1] == "}"
+    assert "  %0 = in0" in lines and "  %1 = param w" in lines
+    assert any(line.endswith("= mul(%0, %1)") for line in lines)
+    assert any("literal 1" in line for line in lines)
+    assert lines[-2].startswith("  return %")
+    pow_tape = trace(lambda x: x**3, 2.0)
+    assert "= pow(%0; 3)" in str(pow_tape)
+    assert [r.const for r in pow_tape.rows] == [3.0]
+
+
+def test_vmap_replays_every_sample_at_once():
+    p = Value(0.3)
+
+    def f(x, ys):
+        return (x * p).tanh() * ys[0] + vmax([ys[1], x]).stop_gradient() * ys[1]
+
+    tape = trace(f, 0.5, [1.0, 2.0])
+    xs = np.array([0.5, -1.0, 2.0, 0.0])
+    ys = np.array([[1.0, 2.0], [0.5, -0.5], [3.0, 3.0], [-1.0, 0.0]])
+    values, (gx, gy) = tape.vmap_value_and_grad(xs, ys)
+    assert gx.shape == (4,) and gy.shape == (4, 2)
+    total = 0.0
+    for k in range(4):
+        x, y = Value(xs[k]), [Value(v) for v in ys[k]]
+        out = f(x, y)
+        (g,) = [gradients(out).get(v, 0.0) for v in (x,)]
+        assert close(values[k], out.data) and close(gx[k], g)
+        total += gradients(out).get(p, 0.0)
+    assert close(p.grad, total)  # parameters get the sum over the samples
+    assert tape.vmap(xs, ys) == values

@@ -166,3 +166,110 @@ def test_optimizer_takes_a_module():
 def test_bad_arguments(make, error, match):
     with pytest.raises(error, match=match):
         make()
+
+
+# ---- on arrays: the same numbers, the same state ----------------------------------------------
+
+
+def run_arrays(make, steps=6, switch_at=None):
+    """The same run as ``run_ours``, with the parameters in one array in a shuffled order
+    (as a compiled program lays them out); from ``switch_at`` on, steps go through the Values."""
+    params = [Value(x) for x in START]
+    opt = make(params)
+    order = [params[i] for i in (2, 0, 3, 1)]
+    theta = np.array([p.data for p in order])
+    for k in range(steps):
+        if switch_at is not None and k >= switch_at:
+            if k == switch_at:
+                for p, x in zip(order, theta.tolist()):
+                    p.data = x
+            for p, g in zip(params, grads_at(k, [p.data for p in params])):
+                p.grad = g
+            opt.step()
+            continue
+        values = dict(zip(map(id, order), theta.tolist()))
+        g = grads_at(k, [values[id(p)] for p in params])
+        grad = np.array([g[params.index(p)] for p in order])
+        opt.step_arrays(theta, grad, order)
+    if switch_at is None or switch_at >= steps:
+        for p, x in zip(order, theta.tolist()):
+            p.data = x
+    return [p.data for p in params]
+
+
+ALL_CASES = [(SGD, kw) for kw in SGD_CASES] + [(Adam, kw) for kw in ADAM_CASES]
+SCHEDULED = [
+    (SGD, dict(lr=0.3, momentum=0.5, schedule=step_decay(0.3, 0.5, 2))),
+    (Adam, dict(lr=0.1, schedule=linear_decay(0.1, 0.01, 5))),
+]
+
+
+@pytest.mark.parametrize("cls, kwargs", ALL_CASES + SCHEDULED, ids=str)
+def test_array_steps_give_the_same_numbers_as_value_steps(cls, kwargs):
+    expected = run_ours(lambda ps: cls(ps, **kwargs), steps=8)
+    assert run_arrays(lambda ps: cls(ps, **kwargs), steps=8) == expected  # bit for bit
+    for switch in (1, 4):  # momentum and moments carry over from arrays to Values
+        assert run_arrays(lambda ps: cls(ps, **kwargs), steps=8, switch_at=switch) == expected
+
+
+def test_step_arrays_updates_only_the_optimizers_own_parameters():
+    a, b, c = Value(1.0), Value(2.0), Value(3.0)
+    opt = SGD([c, a], lr=0.5, momentum=0.9)
+    theta, grad = np.array([1.0, 2.0, 3.0]), np.array([1.0, 1.0, 1.0])
+    opt.step_arrays(theta, grad, [a, b, c])
+    assert theta.tolist() == [0.5, 2.0, 2.5]
+    with pytest.raises(ValueError, match="not among"):
+        opt.step_arrays(np.zeros(2), np.zeros(2), [a, b])
+
+
+def test_optimizers_write_floats_after_backward_with_create_graph():
+    for make in (lambda ps: SGD(ps, lr=0.1), lambda ps: Adam(ps, lr=0.1)):
+        p = Value(1.5)
+        opt = make([p])
+        (p * p * p).backward(create_graph=True)
+        assert isinstance(p.grad, Value)
+        opt.step()
+        assert type(p.data) is float
+
+
+@pytest.mark.parametrize(
+    "schedule, match",
+    [
+        (lambda k: math.nan, r"schedule\(0\) returned nan"),
+        (lambda k: -0.1, r"schedule\(0\) returned -0.1"),
+        (lambda k: "fast", r"schedule\(0\) returned 'fast'"),
+        (lambda k: math.inf, r"schedule\(0\) returned inf"),
+    ],
+    ids=["nan", "negative", "not a number", "inf"],
+)
+def test_a_bad_learning_rate_from_a_schedule_changes_nothing(schedule, match):
+    for cls in (SGD, Adam):
+        ps = [Value(1.0), Value(2.0)]
+        opt = cls(ps, lr=0.1, schedule=schedule)
+        for p in ps:
+            p.grad = 1.0
+        with pytest.raises(ValueError, match=match):
+            opt.step()
+        with pytest.raises(ValueError, match=match):
+            opt.step_arrays(np.array([1.0, 2.0]), np.ones(2), ps)
+        assert [p.data for p in ps] == [1.0, 2.0] and opt.steps == 0
+
+
+def test_an_optimizer_step_is_all_or_nothing():
+    ps = [Value(1.0), Value(2.0), Value(3.0)]
+    opt = Adam(ps, lr=0.1)
+    ps[0].grad, ps[1].grad, ps[2].grad = 1.0, 1.0, None  # the last one is broken
+    with pytest.raises(TypeError, match=r"parameter 2 has a .grad that is not a number: None"):
+        opt.step()
+    assert [p.data for p in ps] == [1.0, 2.0, 3.0]
+    assert opt.steps == 0 and opt.m == [0.0, 0.0, 0.0]
+
+
+def test_adam_needs_a_positive_eps():
+    with pytest.raises(ValueError, match="Adam: eps must be > 0"):
+        Adam([P], eps=0)
+    ps = [Value(1.0)]
+    opt = Adam(ps, eps=1e-12)
+    ps[0].grad = 0.0
+    opt.step()  # a zero gradient at the first step: 0 / (0 + eps), not a ZeroDivisionError
+    assert ps[0].data == 1.0
