@@ -44,7 +44,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "demos")]
 import numpy as np  # noqa: E402
 from digits_conv import build  # noqa: E402 - the demo's network, one definition
 
-from benchmarks.common import frozen_heap, machine, table, time_block  # noqa: E402
+from benchmarks.common import fmt_ms, frozen_heap, machine, table, time_block  # noqa: E402
 from nn import Adam, cross_entropy  # noqa: E402
 from nn.compiled import CompiledTrainer  # noqa: E402
 from nn.train import EagerTrainer  # noqa: E402
@@ -97,6 +97,7 @@ def timed(steps: dict[str, Step], budget: float, blocks: int, pause_gc: bool) ->
     """Median seconds per step, engines in alternating blocks of about ``budget`` seconds."""
     per_block = {}
     for name, step in steps.items():
+        step()  # warm up: the tape's first step traces
         start = time.perf_counter()
         step()
         per_block[name] = max(1, round(budget / max(time.perf_counter() - start, 1e-6)))
@@ -167,10 +168,6 @@ def profile_tape(n: int, steps: int = 20, top: int = 15) -> None:
     pstats.Stats(profiler).sort_stats("tottime").print_stats(top)
 
 
-def ms(seconds: float) -> str:
-    return f"{seconds * 1e3:.2f}" if seconds < 0.01 else f"{seconds * 1e3:.1f}"
-
-
 def main(argv: list[str] | None = None) -> dict[str, float]:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--batch", type=int, default=32, help="images per step (default: 32)")
@@ -208,11 +205,11 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         rows.append(
             [
                 name,
-                ms(as_run[name]),
-                ms(paused[name]),
+                fmt_ms(as_run[name]),
+                fmt_ms(paused[name]),
                 f"{as_run[name] / reference:.1f}x" if reference else "-",
                 f"{paused[name] / reference_paused:.1f}x" if reference_paused else "-",
-                f"{ms(first)} ms" if name == "tape" else "-",
+                f"{fmt_ms(first)} ms" if name == "tape" else "-",
                 f"{memory[name] / 1e6:.0f} MB",
                 f"{first_losses[name]:.12f}",
             ]

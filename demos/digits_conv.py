@@ -9,8 +9,9 @@ whole feature map. The network, every number a Value:
 
 trained with softmax cross-entropy and Adam (learning rate falling linearly to 0) through
 nn.fit(..., compile=True), on scikit-learn's bundled 8x8 digits and the held-out split of
-demos/digits.py (install the extra with `pip install -e '.[digits]'`). That demo's MLP is trained
-too, so both test accuracies print side by side. Writes:
+demos/digits.py (install the extra with `pip install -e '.[digits]'`), then scored on every test
+image in one replay (Tape(model).vmap). That demo's MLP is trained too, so both test accuracies
+print side by side. Writes:
 
   digits_conv_filters.png    the first layer's eight learned 3x3 filters
   digits_conv_maps.png       one test digit through the network, feature map by feature map
@@ -31,6 +32,7 @@ from typing import Any
 import demolib  # first: puts the repo on sys.path when run as a script
 import digits
 
+from autograd.tape import Tape
 from nn import (
     MLP,
     Adam,
@@ -41,7 +43,6 @@ from nn import (
     cross_entropy,
     fit,
     linear_decay,
-    predict,
 )
 
 NAME = "digits_conv"
@@ -70,17 +71,17 @@ def floats(image: Any) -> list[Any]:
     return [floats(x) for x in image] if isinstance(image, list) else float(image)
 
 
-# ---- pictures (matplotlib's object API: no pyplot, no global state) -----------------------------
+# ---- pictures: viz's matplotlib figures (object API, no pyplot state; written atomically) -------
 
 
 def plot_filters(model: Sequential, path: Path) -> str:
-    from matplotlib.figure import Figure
+    from viz.plots import figure_class
 
     conv = model.layers[0]
     k = conv.kernel_size
     filters = [[[w.data for w in n.w[r * k : (r + 1) * k]] for r in range(k)] for n in conv.neurons]
     top = max(abs(w) for f in filters for row in f for w in row)
-    fig = Figure(figsize=(1.3 * len(filters), 1.9), layout="constrained")
+    fig = figure_class()(figsize=(1.3 * len(filters), 1.9), layout="constrained")
     axes = fig.subplots(1, len(filters))
     for o, (ax, f) in enumerate(zip(axes, filters)):
         image = ax.imshow(f, cmap="RdBu_r", vmin=-top, vmax=top)
@@ -89,13 +90,12 @@ def plot_filters(model: Sequential, path: Path) -> str:
         ax.set_yticks([])
     fig.colorbar(image, ax=list(axes), fraction=0.02, pad=0.02)
     fig.suptitle("first layer: eight 3x3 filters (one neuron each, the same at every position)")
-    fig.savefig(path, dpi=120)
-    return str(path)
+    return str(fig.save(path, NAME))
 
 
 def plot_feature_maps(model: Sequential, pixels: list[float], label: int, path: Path) -> str:
     """The digit, what every layer up to Flatten makes of it, and the class probabilities."""
-    from matplotlib.figure import Figure
+    from viz.plots import figure_class
 
     x: Any = as_image(pixels)
     stages = []
@@ -107,7 +107,7 @@ def plot_feature_maps(model: Sequential, pixels: list[float], label: int, path: 
     exps = [math.exp(s - shift) for s in scores]
     probs = [e / sum(exps) for e in exps]
 
-    fig = Figure(figsize=(11, 9.5), layout="constrained")
+    fig = figure_class()(figsize=(11, 9.5), layout="constrained")
     rows = fig.subfigures(len(stages) + 1, 1, height_ratios=[1.4, 1, 1, 1.6, 1.6])
     top = rows[0].subplots(1, 2, width_ratios=[1, 3])
     top[0].imshow(as_image(pixels)[0], cmap="gray_r")
@@ -128,15 +128,14 @@ def plot_feature_maps(model: Sequential, pixels: list[float], label: int, path: 
             ax.set_yticks([])
         size = f"{len(maps)} maps of {len(maps[0])}x{len(maps[0][0])}"
         row.suptitle(f"{name}: {size}", fontsize=10)
-    fig.savefig(path, dpi=110)
-    return str(path)
+    return str(fig.save(path, NAME))
 
 
 def plot_confusion(counts: list[list[int]], path: Path, title: str) -> str:
-    from matplotlib.figure import Figure
+    from viz.plots import figure_class
 
     n = len(counts)
-    fig = Figure(figsize=(5.6, 5), layout="constrained")
+    fig = figure_class()(figsize=(5.6, 5), layout="constrained")
     ax = fig.subplots()
     image = ax.imshow(counts, cmap="Blues")
     top = max(max(row) for row in counts)
@@ -151,8 +150,7 @@ def plot_confusion(counts: list[list[int]], path: Path, title: str) -> str:
     ax.set_ylabel("true digit")
     ax.set_title(title)
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
-    fig.savefig(path, dpi=120)
-    return str(path)
+    return str(fig.save(path, NAME))
 
 
 def draw_graphs(model: Sequential, pixels: list[float], out: Path) -> list[str]:
@@ -223,7 +221,8 @@ def main(argv: list[str] | None = None) -> dict:
     )
     seconds = time.perf_counter() - start
 
-    scores = predict(model, [as_image(x) for x in X_test])
+    # Every test image in one replay: the model traced on one image, each slot a vector.
+    scores = Tape(model).vmap([as_image(x) for x in X_test])
     pred = [max(range(10), key=s.__getitem__) for s in scores]
     accuracy = sum(p == t for p, t in zip(pred, y_test)) / len(y_test)
     shown = next(k for k, (p, t) in enumerate(zip(pred, y_test)) if p == t)
