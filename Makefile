@@ -31,6 +31,10 @@ docs-images: $(STAMP)
 	# The training page as a browser shows it (needs chromium, chromium-driver and selenium).
 	$(PY) docs/screenshot.py $(DOCS_BUILD)/moons_training.html docs/moons_training.png \
 		--frame 30 --hover 'path.edge[data-to="3_0"][data-from="2_4"]' --size 1440x1080
+	# The convolution's picture: the digits demo needs scikit-learn (the digits extra).
+	$(PY) -m pip install --quiet -e '.[digits]'
+	$(PY) demos/digits_conv.py --out $(DOCS_BUILD)
+	cp $(DOCS_BUILD)/digits_conv_pool.svg docs/
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench,torch,digits]'

@@ -4,7 +4,8 @@ from typing import Any
 
 from . import clash  # noqa: F401 - first: says so clearly when 'autograd' is not ours (HIPS)
 from . import data as datasets
-from .layers import MLP, Layer, Neuron
+from .conv import AvgPool2d, Conv2d, Flatten, MaxPool2d
+from .layers import MLP, Layer, Neuron, Sequential
 from .losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -31,6 +32,11 @@ __all__ = [
     "Neuron",
     "Layer",
     "MLP",
+    "Sequential",
+    "Conv2d",
+    "MaxPool2d",
+    "AvgPool2d",
+    "Flatten",
     "Optimizer",
     "SGD",
     "Adam",

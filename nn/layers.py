@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
 import random
@@ -335,3 +336,105 @@ def _torch_activation(torch: Any, name: str, slope: float) -> Any:
         # torch returns x itself above the threshold (20 by default): off by up to 2e-9 there.
         return torch.nn.Softplus(threshold=40.0)
     return {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid}[name]()
+
+
+class Sequential(Module):
+    """Modules applied in order, each to what the one before returned:
+    ``Sequential(Conv2d(1, 8, 3, activation="relu"), MaxPool2d(2), Flatten(), MLP(72, [10]))``.
+
+    ``layers`` is the same list given by keyword; its items may also be specs
+    ``{"class": "Conv2d", "config": {...}}``, which is how ``config()`` describes the network and
+    how ``Sequential.load`` rebuilds it (every spec is checked before anything is built).
+    """
+
+    def __init__(self, *modules: Module, layers: Sequence[Module | dict[str, Any]] | None = None):
+        if modules and layers is not None:
+            raise TypeError("Sequential: give the modules as arguments or as layers=, not both")
+        items = list(modules if layers is None else layers)
+        if not items:
+            raise ValueError("Sequential: needs at least one module")
+        for i, item in enumerate(items):
+            if not isinstance(item, Module):
+                _check_spec(item, i)
+        self.layers = [
+            item if isinstance(item, Module) else Module._registry[item["class"]](**item["config"])
+            for item in items
+        ]
+
+    def forward(self, x: Any) -> Any:
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def config(self) -> dict[str, Any]:
+        return {"layers": [{"class": type(m).__name__, "config": m.config()} for m in self.layers]}
+
+    @classmethod
+    def parameter_count(cls, config: dict[str, Any]) -> int | None:
+        """The parameters the layer specs of ``config`` describe, each counted by its own class
+        without building anything (``Module.load`` checks a file against the sum first); None
+        when some layer's class cannot tell."""
+        layers = config.get("layers")
+        if not isinstance(layers, list) or not layers:
+            raise ValueError(f"layers must be a non-empty list of layer specs, got {layers!r:.60}")
+        total = 0
+        for i, spec in enumerate(layers):
+            _check_spec(spec, i)
+            n = Module._registry[spec["class"]].parameter_count(spec["config"])
+            if n is None:
+                return None
+            total += n
+        return total
+
+    def __repr__(self) -> str:
+        lines = [f"({i}): {_short_repr(m)}" for i, m in enumerate(self.layers)]
+        return (
+            "Sequential(\n" + "".join(f"  {line}\n" for s in lines for line in s.split("\n")) + ")"
+        )
+
+    def to_torch(self) -> Any:
+        """An equivalent ``torch.nn.Sequential`` in float64, taking batches: for an image ``x``,
+        ``torch_model(tensor([x]))[0]`` equals ``model(x)`` to ~1e-12."""
+        try:
+            import torch
+        except ImportError as e:
+            raise ImportError(
+                "Sequential.to_torch needs PyTorch: pip install 'scalar-autograd[torch]'"
+            ) from e
+        parts: list[Any] = []
+        for i, layer in enumerate(self.layers):
+            if not hasattr(layer, "to_torch"):
+                raise TypeError(f"Sequential.to_torch: layer {i} ({layer!r}) has no to_torch()")
+            part = layer.to_torch()
+            parts += list(part) if isinstance(part, torch.nn.Sequential) else [part]
+        return torch.nn.Sequential(*parts)
+
+
+def _check_spec(spec: Any, i: int) -> None:
+    """A layer spec ``{"class": name, "config": {...}}`` naming a known module, or an error."""
+    if not isinstance(spec, dict) or set(spec) != {"class", "config"}:
+        raise TypeError(
+            f"Sequential: layer {i} must be a Module or a spec "
+            f'{{"class": ..., "config": {{...}}}}, got {type(spec).__name__} {spec!r:.60}'
+        )
+    name, config = spec["class"], spec["config"]
+    cls = Module._registry.get(name) if isinstance(name, str) else None
+    if cls is None:
+        raise ValueError(f"Sequential: layer {i}: unknown module class {name!r}")
+    if not isinstance(config, dict):
+        raise ValueError(f"Sequential: layer {i}: config must be a dict, got {config!r:.60}")
+
+
+def _short_repr(module: Module) -> str:
+    """``repr(module)``, or when that runs past a line (an MLP lists every neuron), the call that
+    builds it: ``MLP(nin=64, nouts=[32, 10], activation='tanh')``, defaults left out."""
+    text = repr(module)
+    if len(text) <= 100 or "\n" in text:
+        return text
+    try:
+        config = module.config()
+    except NotImplementedError:
+        return text[:97] + "..."
+    defaults = {name: p.default for name, p in inspect.signature(type(module)).parameters.items()}
+    shown = [f"{k}={v!r}" for k, v in config.items() if k not in defaults or defaults[k] != v]
+    return f"{type(module).__name__}({', '.join(shown)})"
