@@ -43,6 +43,8 @@ bench: $(STAMP)
 	$(PY) benchmarks/tape.py
 	@echo
 	$(PY) benchmarks/digits.py
+	@echo
+	$(PY) benchmarks/conv.py
 
 lint: $(STAMP)
 	$(PY) -m pip install --quiet ruff

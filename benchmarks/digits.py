@@ -1,13 +1,10 @@
-"""Digits: an epoch of the demo's MLP and a step of a small CNN, ours against PyTorch float64.
+"""Digits: an epoch of the demo's MLP, ours against PyTorch float64.
 
 scikit-learn's 8x8 digits (the ``digits`` extra), split as ``demos/digits.py`` does. The MLP
 (64-32-10, tanh, cross-entropy, Adam lr 0.01, batches of 64) trains for epochs through
 ``fit(compile=True)`` and through PyTorch float64 on one thread, on the same batches from the
 same weights; ms per epoch (medians over the epochs after the first, which holds our trace).
-The CNN (``benchmarks/convnet.py``: two 3x3 convolutions of neurons and ``vmax`` pooling, then a
-dense layer) takes training steps on batches of 64 images, ours on the batched tape and
-PyTorch float64 (Conv2d, MaxPool2d) on one thread, in alternating blocks; ms per step, our
-trace and compile time, peak memory. Run: `python benchmarks/digits.py`.
+The digits CNN has its own benchmark, ``benchmarks/conv.py``. Run: `python benchmarks/digits.py`.
 """
 
 from __future__ import annotations
@@ -20,7 +17,6 @@ import argparse  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
-import tracemalloc  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -28,10 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from benchmarks.common import alternate, fmt_ms, frozen_heap, machine, table  # noqa: E402
-from benchmarks.convnet import ConvNet  # noqa: E402
+from benchmarks.common import fmt_ms, machine, table  # noqa: E402
 from nn import MLP, Adam, cross_entropy, fit  # noqa: E402
-from nn.compiled import CompiledTrainer  # noqa: E402
 
 
 def load() -> tuple[list, list]:
@@ -121,74 +115,17 @@ def mlp_table(args: argparse.Namespace, X: list, y: list) -> dict[str, float]:  
     return medians
 
 
-def cnn_table(args: argparse.Namespace, X: list, y: list) -> dict[str, float]:  # noqa: N803
-    images = np.asarray(X, dtype=float).reshape(-1, 1, 8, 8)
-    rng = np.random.default_rng(1)
-    idx = rng.permutation(len(y))[: args.cnn_batch]
-    xb, yb = images[idx], [y[i] for i in idx]
-    net = ConvNet(size=8, cin=1, c1=8, c2=16, classes=10, seed=0)
-    trainer = CompiledTrainer(net, cross_entropy, Adam(net, lr=0.01))
-    tracemalloc.start()
-    start = time.perf_counter()
-    trainer.step(xb, yb)
-    first = time.perf_counter() - start
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    steps: dict[str, Any] = {"ours: CompiledTrainer.step": lambda: trainer.step(xb, yb)}
-    try:
-        import torch
-
-        torch.set_num_threads(1)
-        tnet = ConvNet(size=8, cin=1, c1=8, c2=16, classes=10, seed=0).to_torch()
-        opt = torch.optim.Adam(tnet.parameters(), lr=0.01)
-        xt, yt = torch.tensor(xb), torch.tensor(yb)
-
-        def torch_step() -> None:
-            loss = torch.nn.functional.cross_entropy(tnet(xt), yt)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-
-        steps["PyTorch float64, 1 thread"] = torch_step
-    except ImportError:
-        pass
-    for step in steps.values():
-        step()
-    with frozen_heap():
-        times = alternate(steps, args.blocks, args.cnn_steps, pause_gc=True)
-    ours = times["ours: CompiledTrainer.step"]
-    stats = trainer.tape.program.stats
-    rows = [
-        [name, fmt_ms(t), f"{t / times.get('PyTorch float64, 1 thread', t):.2f}x"]
-        for name, t in times.items()
-    ]
-    print(
-        f"\ndigits CNN: conv 1->8 3x3, relu, maxpool 2, conv 8->16 3x3, relu, maxpool 2, dense "
-        f"64->10; cross-entropy, Adam; a training step on {args.cnn_batch} images"
-    )
-    print(table(["engine", "ms/step", "x PyTorch"], rows))
-    print(
-        f"ours: first step (trace + compile + step) {first:.2f} s, peak memory {peak / 1e6:.0f} MB "
-        f"(tracemalloc); {stats['nodes']:,} traced nodes per sample -> {stats['kernels']} kernels "
-        f"({stats['grids']} matrix products)"
-    )
-    return {"cnn ours": ours, **times}
-
-
 def main(argv: list[str] | None = None) -> dict[str, float]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=8, help="MLP epochs per block")
     parser.add_argument("--mlp-blocks", type=int, default=5, help="alternating MLP blocks")
-    parser.add_argument("--blocks", type=int, default=5, help="alternating CNN blocks")
-    parser.add_argument("--cnn-steps", type=int, default=5, help="CNN steps per block")
-    parser.add_argument("--cnn-batch", type=int, default=64, help="images per CNN step")
     args = parser.parse_args(argv)
     try:
         X, y = load()  # noqa: N806
     except SystemExit as e:
         print(e)
         return {}
-    return {**mlp_table(args, X, y), **cnn_table(args, X, y)}
+    return mlp_table(args, X, y)
 
 
 if __name__ == "__main__":

@@ -395,8 +395,7 @@ class _Drawing:
         layout = self.layout
         for group in layout.groups:
             outputs = layout.outputs(group)
-            n_params = sum(layout.kinds[v] == "parameter" for v in group.members)
-            meta = f"{n_params} params · {len(group.members)} nodes"
+            meta = f"{_params_text(layout, group)} · {len(group.members)} nodes"
             rows = [" | ".join(self.data_grad(v)) for v in outputs]
             # Several outputs (a layer) stack as rows of "data | grad" across the box.
             body = (
@@ -441,3 +440,19 @@ def _draw_legend(g: Graph, wrap: Any, box_style: Any) -> None:
             c.node(f"legend{k}", wrap(escape_record(text)), fontsize="10", **box_style(kind, grad))
             if k:  # invisible links keep the samples in one row along the flow
                 c.edge(f"legend{k - 1}", f"legend{k}", style="invis")
+
+
+def _params_text(layout: Any, group: Any) -> str:
+    """``3 params`` of the box's own; a box whose weights are drawn outside it because other
+    boxes use them too (a convolution's neuron at each window) ``shares 10 params``."""
+    own = sum(layout.kinds[v] == "parameter" for v in group.members)
+    if own:
+        return f"{own} params"
+    members = set(group.members)
+    shared = {
+        p
+        for v in group.members
+        for p in v.parents
+        if p not in members and layout.kinds.get(p) == "parameter"
+    }
+    return f"shares {len(shared)} params" if shared else "0 params"

@@ -39,9 +39,13 @@ class Group:
 
 
 def _short_name(entry: str) -> str:
+    """``Neuron:neurons.2`` -> ``N2``; a position kept: ``Neuron:neurons.5 at (2, 2)`` ->
+    ``N5 at (2, 2)`` (a convolution's neuron, one box per window)."""
     kind, name = entry.split(":", 1)
-    last = name.rsplit(".", 1)[-1]
-    return f"{kind[:1]}{last}" if last.isdigit() else last
+    base, at, where = name.partition(" at ")
+    last = base.rsplit(".", 1)[-1]
+    short = f"{kind[:1]}{last}" if last.isdigit() else last
+    return f"{short} at {where}" if at else short
 
 
 def _group_key(scope: tuple[str, ...] | None, marker: str) -> tuple[str, ...] | None:

@@ -320,6 +320,10 @@ def test_draw_dot_boxes_each_neuron_at_each_position():
     for k in range(9):
         assert source.count(f"layers.0.neurons.1.w.{k} ") == 1
     assert "max" in source
+    # Titles keep the position; the boxes own no weights but share the filter's ten.
+    for i in (0, 1):
+        for j in (2, 3):
+            assert f"C0·N1 at ({i}, {j}) | shares 10 params · " in source  # conv 0, neuron 1
     whole_map = model.layers[0](image(1, 4, 4))
     roots = [v for plane in whole_map for row in plane for v in row]
     source = viz.draw_dot(roots, collapse="neuron").source
