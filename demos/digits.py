@@ -41,41 +41,6 @@ def load(seed: int, test_fraction: float = 0.2) -> tuple[list, list, list, list]
     return X_train, y_train, X_test, y_test
 
 
-def confusion(pred: list[int], target: list[int], classes: int = 10) -> list[list[int]]:
-    """counts[true][predicted]."""
-    counts = [[0] * classes for _ in range(classes)]
-    for p, t in zip(pred, target):
-        counts[t][p] += 1
-    return counts
-
-
-def plot_confusion(counts: list[list[int]], path: str, title: str) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    n = len(counts)
-    fig, ax = plt.subplots(figsize=(5.6, 5))
-    image = ax.imshow(counts, cmap="Blues")
-    top = max(max(row) for row in counts)
-    for i in range(n):
-        for j in range(n):
-            if counts[i][j]:
-                color = "white" if counts[i][j] > top / 2 else "black"
-                ax.text(j, i, counts[i][j], ha="center", va="center", color=color, fontsize=8)
-    ax.set_xticks(range(n))
-    ax.set_yticks(range(n))
-    ax.set_xlabel("predicted digit")
-    ax.set_ylabel("true digit")
-    ax.set_title(title)
-    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return str(path)
-
-
 def main(argv: list[str] | None = None) -> dict:
     p = demolib.parser(__doc__, seed=0)
     p.add_argument("--hidden", type=demolib.positive_int, default=32, help="default: 32")
@@ -109,10 +74,11 @@ def main(argv: list[str] | None = None) -> dict:
     pred = mlp.predict_numpy(X_test).argmax(axis=1).tolist()
     accuracy = sum(p == t for p, t in zip(pred, y_test)) / len(y_test)
     files = [
-        plot_confusion(
-            confusion(pred, y_test),
+        viz.plot_confusion(
+            pred,
+            y_test,
             out / "digits_confusion.png",
-            f"digits: test accuracy {accuracy:.1%} ({len(y_test)} images)",
+            title=f"digits: test accuracy {accuracy:.1%} ({len(y_test)} images)",
         ),
         viz.plot_loss(history, out / "digits_loss.png", title="digits"),
     ]

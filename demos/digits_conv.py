@@ -131,28 +131,6 @@ def plot_feature_maps(model: Sequential, pixels: list[float], label: int, path: 
     return str(fig.save(path, NAME))
 
 
-def plot_confusion(counts: list[list[int]], path: Path, title: str) -> str:
-    from viz.plots import figure_class
-
-    n = len(counts)
-    fig = figure_class()(figsize=(5.6, 5), layout="constrained")
-    ax = fig.subplots()
-    image = ax.imshow(counts, cmap="Blues")
-    top = max(max(row) for row in counts)
-    for i in range(n):
-        for j in range(n):
-            if counts[i][j]:
-                color = "white" if counts[i][j] > top / 2 else "black"
-                ax.text(j, i, counts[i][j], ha="center", va="center", color=color, fontsize=8)
-    ax.set_xticks(range(n))
-    ax.set_yticks(range(n))
-    ax.set_xlabel("predicted digit")
-    ax.set_ylabel("true digit")
-    ax.set_title(title)
-    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
-    return str(fig.save(path, NAME))
-
-
 def draw_graphs(model: Sequential, pixels: list[float], out: Path) -> list[str]:
     """One pooled output of the first block (collapsed: a box per neuron per position) and the
     box that won its max, opened up. Backpropagated from the pooled output, so the grads show
@@ -226,13 +204,16 @@ def main(argv: list[str] | None = None) -> dict:
     pred = [max(range(10), key=s.__getitem__) for s in scores]
     accuracy = sum(p == t for p, t in zip(pred, y_test)) / len(y_test)
     shown = next(k for k, (p, t) in enumerate(zip(pred, y_test)) if p == t)
+    import viz  # here, not at the top: the repo must be on sys.path first
+
     files = [
         plot_filters(model, out / "digits_conv_filters.png"),
         plot_feature_maps(model, X_test[shown], y_test[shown], out / "digits_conv_maps.png"),
-        plot_confusion(
-            digits.confusion(pred, y_test),
+        viz.plot_confusion(
+            pred,
+            y_test,
             out / "digits_conv_confusion.png",
-            f"digits, conv net: test accuracy {accuracy:.1%} ({len(y_test)} images)",
+            title=f"digits, conv net: test accuracy {accuracy:.1%} ({len(y_test)} images)",
         ),
         *draw_graphs(model, X_test[shown], out),
     ]

@@ -4,7 +4,8 @@
 - ``render(root, "graph.svg")``: .svg, .png, .dot (and .pdf where Graphviz is installed)
 - ``backward_steps(root)``, ``print_backward(root)``, ``backprop_html(root)``: backprop one node
   at a time, as data, as a table and as a self-contained page (inline in a notebook)
-- ``plot_loss(history)``, ``plot_decision_boundary(model, X, y)``: matplotlib Figures
+- ``plot_loss(history)``, ``plot_decision_boundary(model, X, y)``, ``plot_confusion(pred,
+  target)``: matplotlib Figures
 - ``training_html(model, history, X, y)``, ``training_animation(model, history, X, y, "t.gif")``:
   a ``fit(..., record=k)`` replayed snapshot by snapshot, as a page and as a GIF
 """
@@ -22,7 +23,7 @@ from .animation import Animation, training_animation
 from .backprop import Share, Step, backward_steps, print_backward
 from .backprop_page import backprop_html
 from .dot import Graph, draw_dot
-from .plots import plot_decision_boundary, plot_loss
+from .plots import plot_confusion, plot_decision_boundary, plot_loss
 from .render import render
 from .training import training_html
 
@@ -45,6 +46,7 @@ __all__ = [
     "Share",
     "plot_loss",
     "plot_decision_boundary",
+    "plot_confusion",
     "training_html",
     "training_animation",
     "Animation",

@@ -250,3 +250,38 @@ def _margins(scores: Any) -> list[Any]:
         others = np.delete(scores, k, axis=1).max(axis=1)
         out.append(scores[:, k] - others)
     return out
+
+
+def plot_confusion(
+    pred: Sequence[int],
+    target: Sequence[int],
+    path: str | os.PathLike[str] | None = None,
+    classes: int | None = None,
+    title: str = "Confusion matrix",
+) -> Any:
+    """How often each true class (rows) was predicted as each class (columns), with the count in
+    every cell that has one. ``pred`` and ``target`` are class indices; ``classes`` defaults to
+    one more than the largest. Returns a matplotlib ``Figure``; ``path`` also writes it."""
+    import numpy as np
+
+    pred, target = np.asarray(pred, dtype=int), np.asarray(target, dtype=int)
+    if pred.shape != target.shape or pred.ndim != 1 or not len(pred):
+        raise ValueError(
+            f"plot_confusion: pred and target must be equal-length lists of class indices, "
+            f"got shapes {pred.shape} and {target.shape}"
+        )
+    if (pred < 0).any() or (target < 0).any():
+        raise ValueError("plot_confusion: class indices must be >= 0")
+    n = classes or int(max(pred.max(), target.max())) + 1
+    counts = np.zeros((n, n), dtype=int)
+    np.add.at(counts, (target, pred), 1)
+    fig = _figure(figsize=(5.6, 5), layout="constrained")
+    ax = fig.subplots()
+    image = ax.imshow(counts, cmap="Blues")
+    top = counts.max()
+    for i, j in zip(*np.nonzero(counts)):
+        colour = "white" if counts[i, j] > top / 2 else "black"
+        ax.text(j, i, int(counts[i, j]), ha="center", va="center", color=colour, fontsize=8)
+    ax.set(xticks=range(n), yticks=range(n), xlabel="predicted", ylabel="true", title=title)
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    return fig.save(path, "plot_confusion") if path is not None else fig

@@ -18,11 +18,6 @@ def test_digits_learns_on_the_tape(out, check_files, capsys):
     check_files(result["files"], out, ["digits_confusion.png", "digits_loss.png"])
 
 
-def test_confusion_counts_every_test_image():
-    counts = digits.confusion([0, 1, 1, 2], [0, 1, 2, 2], classes=3)
-    assert counts == [[1, 0, 0], [0, 1, 0], [0, 1, 1]]
-
-
 def test_help_describes_the_demo(capsys):
     with pytest.raises(SystemExit) as e:
         digits.main(["--help"])

@@ -245,3 +245,18 @@ def test_boundaries_are_interpolated_curves_not_the_grids_staircase():
     radius = np.hypot(points[:, 0], points[:, 1])
     edge = radius[radius < 1.5]  # the plot's outer frame is at about 2.2
     assert len(edge) > 50 and np.abs(edge - 1.0).max() < 0.01, np.abs(edge - 1.0).max()
+
+
+def test_confusion_counts_every_pair_and_writes_only_when_asked(tmp_path):
+    fig = viz.plot_confusion([0, 1, 1, 2, 2, 2], [0, 1, 2, 2, 2, 0], title="t")
+    assert fig.path is None and fig._repr_png_().startswith(b"\x89PNG")
+    image = fig.axes[0].images[0].get_array()
+    assert image.tolist() == [[1, 0, 1], [0, 1, 0], [0, 1, 2]]  # rows: true, columns: predicted
+    assert [t.get_text() for t in fig.axes[0].texts] == ["1", "1", "1", "1", "2"]
+    out = viz.plot_confusion([0, 1], [1, 1], tmp_path / "c.png", classes=3)
+    assert (
+        out.path == str(tmp_path / "c.png") and (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
+    )
+    assert out.axes[0].images[0].get_array().shape == (3, 3)
+    with pytest.raises(ValueError, match="plot_confusion: pred and target must be equal-length"):
+        viz.plot_confusion([0, 1], [1])
