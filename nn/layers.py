@@ -357,7 +357,7 @@ class Sequential(Module):
             if not isinstance(item, Module):
                 _check_spec(item, i)
         self.layers = [
-            item if isinstance(item, Module) else Module._registry[item["class"]](**item["config"])
+            item if isinstance(item, Module) else Module.class_named(item["class"])(**item["config"])
             for item in items
         ]
 
@@ -380,7 +380,7 @@ class Sequential(Module):
         total = 0
         for i, spec in enumerate(layers):
             _check_spec(spec, i)
-            n = Module._registry[spec["class"]].parameter_count(spec["config"])
+            n = Module.class_named(spec["class"]).parameter_count(spec["config"])
             if n is None:
                 return None
             total += n
@@ -418,7 +418,7 @@ def _check_spec(spec: Any, i: int) -> None:
             f'{{"class": ..., "config": {{...}}}}, got {type(spec).__name__} {spec!r:.60}'
         )
     name, config = spec["class"], spec["config"]
-    cls = Module._registry.get(name) if isinstance(name, str) else None
+    cls = Module.class_named(name) if isinstance(name, str) else None
     if cls is None:
         raise ValueError(f"Sequential: layer {i}: unknown module class {name!r}")
     if not isinstance(config, dict):

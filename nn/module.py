@@ -53,12 +53,17 @@ class Module:
 
     _name = ""
     _scope = "Module:"
-    _registry: dict[str, type[Module]] = {}
+    _registry: dict[str, type[Module]] = {}  # every subclass by name: what files can rebuild
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._scope = f"{cls.__name__}:"
         Module._registry[cls.__name__] = cls
+
+    @staticmethod
+    def class_named(name: str) -> type[Module] | None:
+        """The Module subclass called ``name`` (what a saved file's ``"class"`` names), or None."""
+        return Module._registry.get(name)
 
     # ---- calling --------------------------------------------------------------------------------
     def __call__(self, *args: Any) -> Any:
@@ -227,7 +232,7 @@ class Module:
                     f"not {type(model).__name__}({_kwargs(model.config())})"
                 )
         else:
-            cls = Module._registry.get(doc["class"]) if self_or_cls is Module else self_or_cls
+            cls = Module.class_named(doc["class"]) if self_or_cls is Module else self_or_cls
             if cls is None or doc["class"] != cls.__name__:
                 raise ValueError(
                     f"{where}: the file holds a {doc['class']}, not a {self_or_cls.__name__}"
