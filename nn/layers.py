@@ -356,10 +356,7 @@ class Sequential(Module):
         for i, item in enumerate(items):
             if not isinstance(item, Module):
                 _check_spec(item, i)
-        self.layers = [
-            item if isinstance(item, Module) else Module.class_named(item["class"])(**item["config"])
-            for item in items
-        ]
+        self.layers = [item if isinstance(item, Module) else _rebuild(item) for item in items]
 
     def forward(self, x: Any) -> Any:
         for layer in self.layers:
@@ -408,6 +405,11 @@ class Sequential(Module):
             part = layer.to_torch()
             parts += list(part) if isinstance(part, torch.nn.Sequential) else [part]
         return torch.nn.Sequential(*parts)
+
+
+def _rebuild(spec: dict[str, Any]) -> Module:
+    """The layer a checked spec ``{"class": ..., "config": ...}`` describes."""
+    return Module.class_named(spec["class"])(**spec["config"])
 
 
 def _check_spec(spec: Any, i: int) -> None:
