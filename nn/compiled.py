@@ -44,11 +44,12 @@ class CompiledTrainer:
         self.model, self.loss, self.optimizer, self.pause_gc = model, loss, optimizer, pause_gc
         self.tape = BatchTape(model, loss, parameters=optimizer.params, own_parameters=True)
 
-    def step(self, xs: Sequence[Any], ys: Sequence[Any]) -> tuple[float, list[Any]]:
-        """One update from one batch: the loss before it and the predictions, as floats."""
+    def step(self, xs: Sequence[Any], ys: Sequence[Any]) -> tuple[float, Any]:
+        """One update from one batch: the loss before it and the predictions, as a numpy array
+        (a row per sample; a vector for one output) where the model's output is flat."""
         tape = self.tape
         with gc_paused(self.pause_gc):
-            value, preds = tape.value_and_grad(xs, ys)
+            value, preds = tape.value_and_grad(xs, ys, arrays=True)
             self.optimizer.step_arrays(tape.theta, tape.grad, tape.parameters)
         return value, preds
 

@@ -104,7 +104,7 @@ def _labels_kind(pred: Any, target: Sequence[Any]) -> str | None:
         values = {float(t) for t in target}
     else:
         return None
-    if isinstance(pred, (list, tuple)):
+    if isinstance(pred, (list, tuple)) or np.ndim(pred) == 1:  # one row of several outputs
         return "index"
     if values <= {0.0, 1.0}:
         return "01"
@@ -118,15 +118,15 @@ def accuracy(pred: Sequence[Any], target: Sequence[Any], threshold: float | None
     threshold`` against ``target > threshold``, the threshold defaulting to 0 for ±1 labels
     (tanh or hinge scores) and 0.5 for 0/1 labels (probabilities; pass 0 for logits).
     """
-    pred, target = list(pred), list(target)
-    if len(pred) != len(target):
-        raise ValueError(f"accuracy: got {len(pred)} predictions but {len(target)} targets")
-    kind = _labels_kind(pred[0] if pred else 0.0, target)
-    if kind is None:
-        raise ValueError("accuracy: targets must be class labels (0/1, -1/+1, or class indices)")
     # One numpy pass (Values read as their floats): fit(compile=True) calls this every epoch,
     # and a loop per sample cost as much as the epoch's training on the digits.
-    scores, labels = np.asarray(pred, dtype=float), np.asarray(target, dtype=float)
+    scores, target = np.asarray(pred, dtype=float), list(target)
+    if len(scores) != len(target):
+        raise ValueError(f"accuracy: got {len(scores)} predictions but {len(target)} targets")
+    kind = _labels_kind(scores[0] if len(scores) else 0.0, target)
+    if kind is None:
+        raise ValueError("accuracy: targets must be class labels (0/1, -1/+1, or class indices)")
+    labels = np.asarray(target, dtype=float)
     if kind == "index":
         right = np.count_nonzero(scores.argmax(axis=1) == labels.astype(int))
     else:
@@ -194,7 +194,9 @@ def fit(
     ``SGD(model.parameters(), lr=0.1)``. ``batch_size=None`` trains on the whole set each step;
     mini-batches are reshuffled every epoch from ``seed``. ``metrics`` are names from
     ``METRICS`` or ``(name, fn(preds, targets))`` pairs, computed from the predictions made
-    during the epoch; "accuracy" is left out when the targets are not class labels.
+    during the epoch, one per sample in order (a list of floats, or of lists for several
+    outputs; with ``compile=True`` a numpy array shaped the same); "accuracy" is left out when
+    the targets are not class labels.
     Each callback runs as ``callback(epoch, history)`` after every epoch; returning True stops.
 
     Progress (``nn.progress``), with the loss and metrics after each epoch: in a notebook a
@@ -249,7 +251,7 @@ def fit(
     observed = bool(callbacks) or validation_data is not None or record is not None
     try:
         for epoch in range(epochs):
-            start, total, preds, targets = time.perf_counter(), 0.0, [], []
+            start, total, outs, targets = time.perf_counter(), 0.0, [], []
             for batch, (xb, yb) in enumerate(data.batches(X, y, batch_size, seed=rng), 1):
                 where = f"epoch {epoch + 1}/{epochs}, batch {batch}/{batches}"
                 try:
@@ -269,11 +271,12 @@ def fit(
                         history,
                     )
                 total += value * len(xb)
-                preds += out
+                outs.append(out)
                 targets += yb
             if observed:
                 trainer.sync()  # validation, callbacks and snapshots see the model now
             history.loss.append(total / len(X))
+            preds = _joined(outs)
             for name, metric in named:
                 history.metrics[name].append(metric(preds, targets))
             if validation_data is not None:
@@ -291,6 +294,14 @@ def fit(
         trainer.sync()  # however fit ends (the last epoch, a callback, an error, Ctrl-C)
         display.close()
     return history
+
+
+def _joined(outs: list[Any]) -> Any:
+    """An epoch's predictions in one piece, batch after batch: one array where the trainer
+    handed arrays (the compiled one), else one list."""
+    if all(isinstance(out, np.ndarray) for out in outs):
+        return np.concatenate(outs)
+    return [p for out in outs for p in out]
 
 
 def _last(metrics: dict[str, list[float]]) -> dict[str, float]:

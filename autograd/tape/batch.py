@@ -131,21 +131,23 @@ class BatchTape:
         with np.errstate(all="ignore"):
             return self._call(xs, ys)
 
-    def value_and_grad(self, xs: Any, ys: Any) -> tuple[float, list[Any]]:
-        """``tape(xs, ys)`` and ``tape.backward()`` in one call (a training step's work)."""
+    def value_and_grad(self, xs: Any, ys: Any, arrays: bool = False) -> tuple[float, Any]:
+        """``tape(xs, ys)`` and ``tape.backward()`` in one call (a training step's work). With
+        ``arrays`` the predictions come as one numpy array, a row per sample (a vector for one
+        output), where the model's output is a number or a flat list."""
         with np.errstate(all="ignore"):
-            value, preds = self._call(xs, ys)
+            value, preds = self._call(xs, ys, arrays)
             self._backward(1.0)
         return value, preds
 
-    def _call(self, xs: Any, ys: Any) -> tuple[float, list[Any]]:
+    def _call(self, xs: Any, ys: Any, arrays: bool = False) -> tuple[float, Any]:
         samples, targets, head = self._prepare(xs, ys)
         out = self._forward(samples)
         value = head.forward(out, targets.data, self._theta)
         self._last = head
         if self.check:
             self._eager = _eager_step(self, xs, ys, value, out)
-        return value, self._predictions(out)
+        return value, self._predictions(out, arrays)
 
     def backward(self, seed: float = 1.0) -> None:
         """Gradients of the last call's loss: into ``grad`` (and, unless ``own_parameters``,
@@ -201,12 +203,12 @@ class BatchTape:
         program.forward(buf)
         return buf.vb[program.out_rows]
 
-    def _predictions(self, out: np.ndarray) -> list[Any]:
+    def _predictions(self, out: np.ndarray, arrays: bool = False) -> Any:
         key = self.out_key
         if key == ():
-            return out[0].tolist()
+            return out[0].copy() if arrays else out[0].tolist()
         if len(key) == 1:
-            return out.T.tolist()
+            return out.T.copy() if arrays else out.T.tolist()
         return [pytree.unflatten(key, column) for column in out.T.tolist()]
 
     # ---- tracing --------------------------------------------------------------------------------
