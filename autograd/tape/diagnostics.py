@@ -63,10 +63,6 @@ def diagnose(kernel: Any, buf: Buffers) -> None:
             raise type(err)(f"{kernel.op.name}: {err} (in a tape replay{where})") from None
 
 
-def _sum_last(x: np.ndarray) -> np.ndarray:
-    return x[..., 0] if x.shape[-1] == 1 else x.sum(axis=-1)
-
-
 class Guards:
     """The recorded comparisons, grouped by symbol, re-checked on every replay."""
 
