@@ -357,7 +357,7 @@ def backprop_html(
         "DATA": json.dumps(data, ensure_ascii=False).replace("<", "\\u003c"),
         "SVG": _mark_grads(svg, layout),
     }
-    text = fill_template("backprop.html", parts)
+    text = fill_template("backprop.html", parts, unit="step")
     page = HtmlPage(text, title=title, height=820)
     if path is not None:
         page.save(path, "backprop_html")

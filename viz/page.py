@@ -20,11 +20,26 @@ from autograd.files import write_atomic
 _HERE = Path(__file__).parent
 
 
-def fill_template(name: str, parts: Mapping[str, str]) -> str:
-    """The page template ``viz/<name>`` with each ``{{KEY}}`` replaced by ``parts[KEY]`` and
-    ``{{STEPPER}}`` by the step-through controls both pages share (``viz/stepper.js``). One
-    pass over the template: text put in is never searched for placeholders again."""
-    parts = {**parts, "STEPPER": (_HERE / "stepper.js").read_text(encoding="utf-8")}
+# The buttons and the slider viz/stepper.js wires up, by these ids; ``unit`` names one frame.
+_CONTROLS = """\
+  <button id="first" title="First {unit} (Home)">|◀</button>
+  <button id="prev" title="Previous {unit} (←)">◀ Prev</button>
+  <button id="play" title="Play / pause (space)">▶ Play</button>
+  <button id="next" title="Next {unit} (→)">Next ▶</button>
+  <button id="last" title="Last {unit} (End)">▶|</button>
+  <input id="slider" type="range" min="0" max="0" value="0" aria-label="{unit}">"""
+
+
+def fill_template(name: str, parts: Mapping[str, str], unit: str) -> str:
+    """The page template ``viz/<name>`` with each ``{{KEY}}`` replaced by ``parts[KEY]``, and
+    the step-through controls both pages share: ``{{CONTROLS}}`` (the buttons and the slider,
+    ``unit`` naming a frame: "step", "snapshot") and ``{{STEPPER}}`` (``viz/stepper.js``, which
+    wires them up). One pass over the template: text put in is never searched again."""
+    parts = {
+        **parts,
+        "CONTROLS": _CONTROLS.format(unit=unit),
+        "STEPPER": (_HERE / "stepper.js").read_text(encoding="utf-8"),
+    }
     template = (_HERE / name).read_text(encoding="utf-8")
     return re.sub(r"\{\{([A-Z]+)\}\}", lambda m: parts[m[1]], template)
 

@@ -96,7 +96,7 @@ def training_html(
         "DATA": json.dumps(data, separators=(",", ":")).replace("<", "\\u003c"),
         "BLOB": blob,
     }
-    page = fill_template("training.html", parts)
+    page = fill_template("training.html", parts, unit="snapshot")
     out = HtmlPage(page, title, height=1000)
     if path is not None:
         out.save(path, "training_html")
