@@ -301,11 +301,7 @@ class MLP(Module):
                 f"predict_numpy: expected an array of shape (n, {self.nin}), got {a.shape}"
             )
         for w, b, activation in self.to_numpy():
-            a = a @ w.T + b
-            if activation == "leaky_relu":
-                a = OPS[activation].fwd(NUMPY, a, self.leaky_slope)
-            elif activation is not None:
-                a = OPS[activation].fwd(NUMPY, a)
+            a = activate_numpy(activation, a @ w.T + b, self.leaky_slope)
         return a
 
     def to_torch(self) -> Any:
@@ -327,6 +323,16 @@ class MLP(Module):
             if activation is not None:
                 modules.append(_torch_activation(torch, activation, self.leaky_slope))
         return torch.nn.Sequential(*modules)
+
+
+def activate_numpy(name: str | None, z: Any, leaky_slope: float = 0.01) -> Any:
+    """An activation (a name of ``ACTIVATIONS``; None is linear) on an array, by the op table's
+    own forward rule: ``OPS[name].fwd(NUMPY, z)``, with the slope for "leaky_relu"."""
+    if name is None:
+        return z
+    if name == "leaky_relu":
+        return OPS[name].fwd(NUMPY, z, leaky_slope)
+    return OPS[name].fwd(NUMPY, z)
 
 
 def _torch_activation(torch: Any, name: str, slope: float) -> Any:

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from autograd.namespaces import NUMPY
 from autograd.ops import OPS
+from nn.layers import activate_numpy
 
 from .plots import class_index
 
@@ -107,22 +107,13 @@ def layers_at(net: Network, parameters: Sequence[float]) -> list[tuple[np.ndarra
     return [(p[w], p[b]) for w, b in zip(net.weight_index, net.bias_index)]
 
 
-def activate(name: str | None, z: np.ndarray, leaky_slope: float) -> np.ndarray:
-    """The op table's own forward rule on an array (``OPS[name].fwd(NUMPY, z)``)."""
-    if name is None:
-        return z
-    if name == "leaky_relu":
-        return OPS[name].fwd(NUMPY, z, leaky_slope)
-    return OPS[name].fwd(NUMPY, z)
-
-
 def forward(net: Network, parameters: Sequence[float], X: np.ndarray) -> list[np.ndarray]:  # noqa: N803
     """Every layer's output for the rows of X: ``[a1, ..., aL]``, each of shape (n, nout).
     The same arithmetic as ``MLP.predict_numpy``, on recorded parameters instead of the model's."""
     a, out = X, []
     with np.errstate(over="ignore", invalid="ignore"):
         for (w, b), act in zip(layers_at(net, parameters), net.activations):
-            a = activate(act, a @ w.T + b, net.leaky_slope)
+            a = activate_numpy(act, a @ w.T + b, net.leaky_slope)
             out.append(a)
     return out
 
