@@ -222,14 +222,11 @@ def fit(
         raise ValueError(f"fit: epochs must be an int >= 0, got {epochs!r}")
     if len(X) != len(y) or not len(X):
         raise ValueError(f"fit: X has {len(X)} rows and y has {len(y)}; need the same number, > 0")
-    if batch_size is not None and (
-        isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
-    ):
-        raise ValueError(f"fit: batch_size must be None or an int >= 1, got {batch_size!r}")
-    if record is not None and (
-        isinstance(record, bool) or not isinstance(record, int) or record < 1
-    ):
-        raise ValueError(f"fit: record must be None or an int >= 1, got {record!r}")
+    for name, value in (("batch_size", batch_size), ("record", record)):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 1
+        ):
+            raise ValueError(f"fit: {name} must be None or an int >= 1, got {value!r}")
     optimizer = optimizer or SGD(model.parameters(), lr=0.1)
     named = _metrics(metrics, predict(model, X[:1])[0], y)
     if compile:
