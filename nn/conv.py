@@ -24,7 +24,7 @@ from autograd import Value
 from autograd.grad_mode import enter_scope, exit_scope
 from autograd.value import vmax, vsum
 
-from .layers import INITS, Neuron, _activation, _check_size, _torch_activation
+from .layers import INITS, Neuron, _activation, _check_size, _torch_activation, flat_values
 from .module import Module
 
 Image = list[list[list[Any]]]  # [channels][height][width]
@@ -258,9 +258,7 @@ class Flatten(Module):
     ``torch.flatten``: what an ``MLP`` after the convolutions reads."""
 
     def forward(self, x: Any) -> list[Any]:
-        flat: list[Any] = []
-        _flatten(_as_list(x), flat, "Flatten", "")
-        return flat
+        return flat_values(x, "Flatten", "nested lists of numbers or Values")
 
     def config(self) -> dict[str, Any]:
         return {}
@@ -365,20 +363,6 @@ def _pad(image: Image, p: int) -> Image:
         + [zeros(width) for _ in range(p)]
         for plane in image
     ]
-
-
-def _flatten(x: Any, flat: list[Any], who: str, where: str) -> None:
-    x = _as_list(x)
-    if isinstance(x, list):
-        for i, item in enumerate(x):
-            _flatten(item, flat, who, f"{where}[{i}]")
-    elif _is_number(x):
-        flat.append(x)
-    else:
-        raise TypeError(
-            f"{who}: expected nested lists of numbers or Values, "
-            f"got {_describe(x)} at {where or 'the top'}"
-        )
 
 
 def _describe(x: Any) -> str:

@@ -71,6 +71,23 @@ def _inputs(x: Any, nin: int, who: str) -> Sequence[Any]:
     return [xi if isinstance(xi, Value) else Value(xi, f"x{i}") for i, xi in enumerate(x)]
 
 
+def flat_values(x: Any, who: str, what: str = "numbers or Values", where: str = "") -> list[Any]:
+    """The numbers and Values in ``x`` (nested lists, tuples or numpy arrays), in row-major
+    order as ``torch.flatten`` gives them (a number alone is a list of one); a TypeError names
+    ``who``, ``what`` it expected and where the bad item sits."""
+    if hasattr(x, "tolist") and not isinstance(x, Value):
+        x = x.tolist()  # numpy arrays and scalars
+    if isinstance(x, (list, tuple)):
+        return [
+            v for i, item in enumerate(x) for v in flat_values(item, who, what, f"{where}[{i}]")
+        ]
+    if not isinstance(x, (Value, numbers.Real)):
+        raise TypeError(
+            f"{who}: expected {what}, got {type(x).__name__} {_short(x)} at {where or 'the top'}"
+        )
+    return [x]
+
+
 def _short(x: Any) -> str:
     text = repr(x)
     return text if len(text) <= 60 else text[:57] + "..."

@@ -24,21 +24,12 @@ from typing import Any
 from autograd import Value
 from autograd.value import vmax, vsum
 
-
-def _flat(x: Any) -> list[Any]:
-    """The scalars of a nested list, in order (a scalar alone is a list of one)."""
-    if isinstance(x, (list, tuple)):
-        return [leaf for item in x for leaf in _flat(item)]
-    if hasattr(x, "tolist") and not isinstance(x, Value):
-        return _flat(x.tolist())  # numpy arrays and scalars
-    if not isinstance(x, (Value, numbers.Real)):
-        raise TypeError(f"expected numbers or Values, got {type(x).__name__} {x!r}")
-    return [x]
+from .layers import flat_values
 
 
 def _pairs(name: str, pred: Any, target: Any) -> list[tuple[Value, Any]]:
     """(prediction as a Value, target) pairs, or ValueError naming both sizes."""
-    p, t = _flat(pred), _flat(target)
+    p, t = flat_values(pred, name), flat_values(target, name)
     if len(p) != len(t):
         raise ValueError(f"{name}: got {len(p)} predictions but {len(t)} targets")
     if not p:
@@ -130,7 +121,7 @@ def cross_entropy(logits: Any, target: Any) -> Value:
 
 
 def _cross_entropy_one(logits: Any, target: Any) -> Value:
-    zs = [_lift(z) for z in _flat(logits)]
+    zs = [_lift(z) for z in flat_values(logits, "cross_entropy")]
     if isinstance(logits, (Value, numbers.Real)) or len(zs) != len(logits):
         raise ValueError(
             "cross_entropy: logits must be one flat list per sample; a batch needs a target list"
