@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 
 from autograd.ops import OPS
-from nn.layers import activate_numpy
 
 from .plots import class_index
 
@@ -110,6 +109,8 @@ def layers_at(net: Network, parameters: Sequence[float]) -> list[tuple[np.ndarra
 def forward(net: Network, parameters: Sequence[float], X: np.ndarray) -> list[np.ndarray]:  # noqa: N803
     """Every layer's output for the rows of X: ``[a1, ..., aL]``, each of shape (n, nout).
     The same arithmetic as ``MLP.predict_numpy``, on recorded parameters instead of the model's."""
+    from nn.layers import activate_numpy  # at first use: importing viz does not import nn
+
     a, out = X, []
     with np.errstate(over="ignore", invalid="ignore"):
         for (w, b), act in zip(layers_at(net, parameters), net.activations):
