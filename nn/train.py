@@ -250,16 +250,16 @@ def fit(
         for epoch in range(epochs):
             start, total, outs, targets = time.perf_counter(), 0.0, [], []
             for batch, (xb, yb) in enumerate(data.batches(X, y, batch_size, seed=rng), 1):
-                where = f"epoch {epoch + 1}/{epochs}, batch {batch}/{batches}"
                 try:
                     value, out = trainer.step(xb, yb)
                 except Exception as e:  # an op's error (overflow, a domain): say where it was
-                    e.add_note(f"(in fit, at {where})")
+                    e.add_note(f"(in fit, at {_where(epoch, epochs, batch, batches)})")
                     raise
                 if check_finite and not math.isfinite(value):
                     trainer.sync()  # the model shows the parameters the error describes
                     raise NonFiniteLossError(
-                        f"fit: the loss is {value} at {where}; training stopped (the "
+                        f"fit: the loss is {value} at {_where(epoch, epochs, batch, batches)}; "
+                        "training stopped (the "
                         "parameters include this batch's update). Lower the learning rate, "
                         "check the data for nan/inf, or pass check_finite=False to keep going",
                         epoch + 1,
@@ -291,6 +291,11 @@ def fit(
         trainer.sync()  # however fit ends (the last epoch, a callback, an error, Ctrl-C)
         display.close()
     return history
+
+
+def _where(epoch: int, epochs: int, batch: int, batches: int) -> str:
+    """Where in a fit an error happened (written only then: a step is too short to spare it)."""
+    return f"epoch {epoch + 1}/{epochs}, batch {batch}/{batches}"
 
 
 def _joined(outs: list[Any]) -> Any:
