@@ -40,7 +40,7 @@ from . import pytree
 from .operands import contiguous
 from .program import Program
 from .record import Recording
-from .tape import CHECK_TOLERANCE, StructureError
+from .tape import check_close
 from .watch import ParameterWatch
 
 Model = Callable[[Any], Any]
@@ -361,10 +361,7 @@ def _compare_grads(tape: BatchTape, seed: float) -> None:
 
 
 def _check_close(what: str, tape: list[float], eager: list[float]) -> None:
-    for i, (t, e) in enumerate(zip(tape, eager)):
-        if t == e or (t != t and e != e) or abs(t - e) <= CHECK_TOLERANCE * max(1.0, abs(e)):
-            continue
-        raise StructureError(
-            f"BatchTape(check=True): {what} {i} is {t!r} on the tape but {e!r} eagerly: the "
-            "model or the loss depends on the data in a way the trace could not see"
-        )
+    check_close(what, tape, eager, "BatchTape", _BATCH_CAUSE)
+
+
+_BATCH_CAUSE = "the model or the loss depends on the data in a way the trace could not see"

@@ -88,7 +88,7 @@ class Tape:
         self._last, self._last_values = traced, values
         if self.check:
             self._eager = _eager_run(self.fn, traced, data)
-            _compare("output", traced.output_floats(), [v.data for v in self._eager[2]])
+            check_close("output", traced.output_floats(), [v.data for v in self._eager[2]])
         return out
 
     def backward(self, seed: float = 1.0) -> None:
@@ -203,12 +203,12 @@ class Tape:
         if self.check:
             root, inputs, _ = self._eager
             expected = gradients(root, float(seed))
-            _compare(
+            check_close(
                 "parameter gradient",
                 param_grads,
                 [expected.get(p, 0.0) for p in traced.program.params],
             )
-            _compare("input gradient", flat.tolist(), [expected.get(v, 0.0) for v in inputs])
+            check_close("input gradient", flat.tolist(), [expected.get(v, 0.0) for v in inputs])
         return flat
 
 
@@ -358,13 +358,21 @@ def _eager_run(fn: Callable[..., Any], traced: _Traced, data: list[Any]) -> Any:
     return outs[0], inputs, outs
 
 
-def _compare(what: str, tape: list[float], eager: list[Any]) -> None:
+_FN_CAUSE = (
+    "fn's structure depends on the data in a way the trace could not see (reading .data or "
+    "float(v), branching on it, or work under no_grad)"
+)
+
+
+def check_close(
+    what: str, tape: list[float], eager: list[Any], who: str = "Tape", cause: str = _FN_CAUSE
+) -> None:
+    """StructureError at the first number where a replay and eager execution differ by more
+    than ``CHECK_TOLERANCE`` (nan matches nan): ``check=True``'s test, for ``who``."""
     for i, (t, e) in enumerate(zip(tape, eager)):
         e = float(e)
         same = t == e or (math.isnan(t) and math.isnan(e))
         if not same and not abs(t - e) <= CHECK_TOLERANCE * max(1.0, abs(e)):
             raise StructureError(
-                f"Tape(check=True): {what} {i} is {t!r} on the tape but {e!r} eagerly: fn's "
-                "structure depends on the data in a way the trace could not see (reading "
-                ".data or float(v), branching on it, or work under no_grad)"
+                f"{who}(check=True): {what} {i} is {t!r} on the tape but {e!r} eagerly: {cause}"
             )
