@@ -76,7 +76,8 @@ class BatchTape:
         self._sample_shape: Any = None
         self._heads: dict[Any, _Head] = {}
         self._last: _Head | None = None
-        self._loaded = False
+        self._loaded = False  # theta holds the parameters (sync may write them back)
+        self._grad_ready = False  # grad holds a whole backward pass (sync may write it back)
         self.buf: Any = None
 
     # ---- the parameters -------------------------------------------------------------------------
@@ -113,11 +114,22 @@ class BatchTape:
 
     def sync(self) -> None:
         """Write ``theta`` into the Values' ``.data`` and ``grad`` into their ``.grad``. The next
-        call reads them back (you may change them in between) and checks none was replaced."""
+        call reads them back (you may change them in between) and checks none was replaced.
+
+        Only what the arrays really hold is written: nothing before the parameters were loaded
+        (an interrupt during set-up leaves the model as it was), and the gradients only after a
+        whole backward pass (an interrupt inside one leaves ``.grad`` as it was)."""
         program = self._program()
-        for p, x, g in zip(program.params, self.theta.tolist(), self.grad.tolist()):
-            p.data = x
-            p.grad = g
+        if not self._loaded:
+            return
+        params, theta = program.params, self.theta.tolist()
+        if self._grad_ready:
+            for p, x, g in zip(params, theta, self.grad.tolist()):
+                p.data = x
+                p.grad = g
+        else:
+            for p, x in zip(params, theta):
+                p.data = x
         self._loaded = False
 
     def _program(self) -> Program:
@@ -142,6 +154,7 @@ class BatchTape:
 
     def _call(self, xs: Any, ys: Any, arrays: bool = False) -> tuple[float, Any]:
         samples, targets, head = self._prepare(xs, ys)
+        self._grad_ready = False
         out = self._forward(samples)
         value = head.forward(out, targets.data, self._theta)
         self._last = head
@@ -165,6 +178,7 @@ class BatchTape:
         head.add_parameter_grads(grad)
         if self.check:
             _compare_grads(self, seed)
+        self._grad_ready = True
         if not self.own_parameters:
             for p, g in zip(program.params, grad.tolist()):
                 p.grad += g
@@ -219,10 +233,13 @@ class BatchTape:
             sample = samples[0].ravel()
             self.recording = Recording(self.model, [shape], sample.size, example=sample)
             self.out_key = self.recording.out_key
-            self._sample_shape = shape
             self._make_program(self.extra)
+            self._sample_shape = shape  # last: an interrupt before it means "trace again"
 
     def _make_program(self, extra: Sequence[Value]) -> None:
+        if self.program is not None and self._loaded:
+            self.sync()  # trained numbers not yet in the Values must not go with the old arrays
+        self._loaded = self._grad_ready = False  # before the new (zero) arrays exist
         rec = self.recording
         graph = set(rec.params.values())
         extra = [p for p in dict.fromkeys(extra) if p not in graph]
@@ -234,7 +251,6 @@ class BatchTape:
         self._grad = self.program.gu[self.program.pslice]
         self.buf = None
         self._heads = {}
-        self._loaded = False
 
     def _head(self, samples: np.ndarray, targets: pytree.Flat, out: np.ndarray) -> _Head:
         """Trace the loss on this batch size: placeholders for the predictions (holding the
