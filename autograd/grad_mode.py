@@ -8,11 +8,15 @@ read while none is open anywhere.
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ContextDecorator, contextmanager
 from contextvars import ContextVar, Token
+from typing import ParamSpec, TypeVar
 
+P = ParamSpec("P")
+R = TypeVar("R")
 Scope = tuple[str, ...]
 State = tuple[bool, Scope | None]
 
@@ -119,3 +123,23 @@ def scope(name: str) -> Iterator[Scope]:
         yield GRAD_STATE.get()[1] or ()
     finally:
         exit_scope(token)
+
+
+def restores_grad_mode(fn: Callable[P, R]) -> Callable[P, R]:
+    """Decorate ``fn`` so the grad mode is, when it returns or raises, what it was when called.
+
+    A ``with no_grad():`` block restores the mode in ``__exit__``; a KeyboardInterrupt that
+    lands as ``__exit__`` starts (CPython raises it where a function starts) skips that, and
+    every op after it would record nothing. ``nn.fit`` runs under this, so a Ctrl-C anywhere in
+    it never leaves recording switched off.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        state = GRAD_STATE.get()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            GRAD_STATE.set(state)
+
+    return wrapper

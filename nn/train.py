@@ -13,6 +13,7 @@ import numpy as np
 
 from autograd import Value, no_grad
 from autograd.gc_pause import gc_paused
+from autograd.grad_mode import restores_grad_mode
 
 from . import data
 from .losses import mse
@@ -169,6 +170,7 @@ def eager_step(
     return total.data, _floats(preds)
 
 
+@restores_grad_mode  # a Ctrl-C inside a no_grad block of fit's never leaves recording off
 def fit(
     model: Any,
     X: Sequence[Any],  # noqa: N803 - the name every ML text uses
