@@ -23,7 +23,6 @@ from typing import Any
 import pytest
 
 from autograd import grad_mode
-
 from nn import MLP, SGD, Adam, Conv2d, Flatten, MaxPool2d, Sequential, cross_entropy, fit, hinge
 
 ROOT = Path(__file__).resolve().parents[2]
