@@ -71,9 +71,10 @@ def test_first_tutorial_reproduced_exactly():
     assert np.abs(np.array(prediction) - y).max() < 0.1  # converged toward [0, 1, 1, 0]
     assert all(b < a for a, b in zip(history.loss[100:], history.loss[101:]))
     assert history.metrics["accuracy"][-1] == 1.0
-    # The README says why demos/tutorial_xor.py (this start) prints other numbers than its
+    # docs/training.md says why demos/tutorial_xor.py (this start) prints other numbers than its
     # "same network" block (MLP's own start, seed=1): issue 13, item 6.
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    page = Path(__file__).resolve().parents[2] / "docs" / "training.md"
+    readme = page.read_text(encoding="utf-8")
     assert f"loss {history.loss[0]:.4f} -> {history.loss[-1]:.4f}" == "loss 1.3118 -> 0.0034"
     assert "prints `loss 1.3118 -> 0.0034` for the same network" in readme
     assert "np.random.RandomState(1)" in readme and "random.Random(1)" in readme
