@@ -45,10 +45,10 @@ class Kernel:
         raise NotImplementedError
 
     def out_values(self, buf: Buffers) -> np.ndarray:
-        return (buf.vb if self.out_batched else buf.u)[self.out]
+        return (buf.per_sample if self.out_batched else buf.shared)[self.out]
 
     def out_grads(self, buf: Buffers) -> np.ndarray:
-        return (buf.gb if self.out_batched else buf.gu)[self.out]
+        return (buf.per_sample_grads if self.out_batched else buf.shared_grads)[self.out]
 
 
 class Apply(Kernel):
@@ -114,7 +114,7 @@ class Apply(Kernel):
                 and self.xs[0].mode == "assign"
                 and contiguous(self.xs[0].slots.ravel()) is not None
             ):
-                dst = buf.grads(self.xs[0].space)[contiguous(self.xs[0].slots.ravel())]
+                dst = buf.grads_in(self.xs[0].space)[contiguous(self.xs[0].slots.ravel())]
                 return fast.backward(g, out, xs[0], dst.reshape(g.shape))
         vjp = self.op.vjp
 
@@ -124,12 +124,11 @@ class Apply(Kernel):
                 gi = gs[i]
                 if gi is None:  # no gradient this time: a first write must still clear
                     gi = 0.0
-                if gi is not None:
-                    if reduce is not None:
-                        if np.shape(gi) != g.shape:
-                            gi = np.broadcast_to(gi, g.shape)
-                        gi = reduce(gi)
-                    write(gi)
+                if reduce is not None:
+                    if np.shape(gi) != g.shape:
+                        gi = np.broadcast_to(gi, g.shape)
+                    gi = reduce(gi)
+                write(gi)
 
         return back
 
@@ -137,12 +136,12 @@ class Apply(Kernel):
 class Sums(Kernel):
     """Linear nodes, one per member ``s``: ``Σ_k a[s,k] b[s,k] + Σ_l c[s,l]``.
 
-    Products come in three parts by where their factors live: ``uu`` (both unbatched), ``ub``
-    (an unbatched weight times a batched value) and ``bb`` (both batched); plain terms in two,
-    ``cu`` and ``cb``, each term with a coefficient (a literal it was multiplied by). A part
-    is absent when no member has it (the group's members agree). The common shapes (one
-    product or one term per member: a loss's ``1 - y * p``, a mean's ``sum * (1/n)``) run as
-    single numpy calls writing straight into their slots.
+    Products come in three parts by where their factors live: ``shared`` (both unbatched),
+    ``weighted`` (an unbatched weight times a batched value) and ``per_sample`` (both batched);
+    plain terms in two, ``shared_terms`` and ``sample_terms``, each term with a coefficient (a
+    literal it was multiplied by). A part is absent when no member has it (the group's members
+    agree). The common shapes (one product or one term per member: a loss's ``1 - y * p``, a
+    mean's ``sum * (1/n)``) run as single numpy calls writing straight into their slots.
     """
 
     def __init__(
@@ -242,7 +241,7 @@ def _grad_into(
     sl = contiguous(opd.slots.ravel())
     if k == 1 and sl is not None and (opd.batched or not batched):
         # One factor or term per member, straight into consecutive slots: one or two calls.
-        view = buf.grads(opd.space)[sl].reshape(g.shape)
+        view = buf.grads_in(opd.space)[sl].reshape(g.shape)
         factor = other[:, 0] if other is not None else (None if coef is None else coef[:, 0])
         if factor is not None and factor.ndim < g.ndim:
             factor = factor.reshape(factor.shape + (1,) * (g.ndim - factor.ndim))
@@ -292,23 +291,29 @@ class Grid(Kernel):
 
     ``A`` (I, K) holds unbatched weights (a layer's neurons, a convolution's filters), ``X``
     (J, K) batched rows (the layer's inputs, J = 1; or a convolution's windows, J positions);
-    members are ordered (i, j). ``cu`` (unbatched, e.g. biases) and ``cb`` (batched) have
-    shape (I or 1, J or 1, L): a term repeated along a side is stored once.
+    members are ordered (i, j). ``shared_terms`` (unbatched, e.g. biases) and ``sample_terms``
+    (batched) have shape (I or 1, J or 1, L): a term repeated along a side is stored once.
     """
 
     def __init__(
-        self, a: Operand, x: Operand, cu: Operand | None, cb: Operand | None, out: slice
+        self,
+        a: Operand,
+        x: Operand,
+        shared_terms: Operand | None,
+        sample_terms: Operand | None,
+        out: slice,
     ) -> None:
-        self.a, self.x, self.cu, self.cb, self.out = a, x, cu, cb, out
+        self.a, self.x, self.out = a, x, out
+        self.shared_terms, self.sample_terms = shared_terms, sample_terms
         self.out_batched = True
 
     def operands(self) -> list[Operand]:
-        return [o for o in (self.a, self.x, self.cu, self.cb) if o is not None]
+        return [o for o in (self.a, self.x, self.shared_terms, self.sample_terms) if o is not None]
 
     def bind(self, buf: Buffers) -> tuple[list[Call], list[Call]]:
         n = buf.batch
         (ni, k), j = self.a.slots.shape, self.x.slots.shape[0]
-        out = buf.vb[self.out].reshape(ni, j * n)
+        out = buf.per_sample[self.out].reshape(ni, j * n)
         out3 = out.reshape(ni, j, n)
         av, fa = read(self.a, buf, ())
         # X as (K, J * batch): for each input k, its rows in every window j side by side.
@@ -316,7 +321,7 @@ class Grid(Kernel):
         xv = xv.reshape(k, j * n)
         calls: list[Call] = [f for f in (fa, fx) if f is not None]
         calls.append(partial(np.matmul, av, xv, out=out))
-        for c, batched in ((self.cu, False), (self.cb, True)):
+        for c, batched in ((self.shared_terms, False), (self.sample_terms, True)):
             if c is not None:
                 cv, fc = read(c, buf, (n,) if batched else ())
                 if fc is not None:
@@ -326,7 +331,7 @@ class Grid(Kernel):
         return calls, backward
 
     def _backward(self, buf: Buffers, av: Any, xv: Any, ni: int, j: int, n: int) -> list[Call]:
-        g = buf.gb[self.out].reshape(ni, j * n)
+        g = buf.per_sample_grads[self.out].reshape(ni, j * n)
         g3 = g.reshape(ni, j, n)
         calls: list[Call] = []
         if self.a.needs:
@@ -334,26 +339,31 @@ class Grid(Kernel):
         if self.x.needs:
             xt = Operand("b", self.x.slots.T.copy(), needs=True, mode=self.x.mode)
             calls.append(_matmul_into(xt, buf, av.T, g))
-        if self.cu is not None and self.cu.needs:
-            calls.append(_bias_grad(self.cu, buf, g, g3))
-        if self.cb is not None and self.cb.needs:
-            write_b = sink(self.cb, buf)
-            shape = self.cb.slots.shape
-            k = 1.0 if self.cb.coef is None else self.cb.coef[..., None]
+        if self.shared_terms is not None and self.shared_terms.needs:
+            calls.append(_bias_grad(self.shared_terms, buf, g, g3))
+        if self.sample_terms is not None and self.sample_terms.needs:
+            write_b = sink(self.sample_terms, buf)
+            shape = self.sample_terms.slots.shape
+            k = 1.0 if self.sample_terms.coef is None else self.sample_terms.coef[..., None]
             calls.append(lambda: write_b(_reduce_sides(g3, shape)[:, :, None, :] * k))
         return calls
 
 
-def _bias_grad(cu: Operand, buf: Buffers, g: np.ndarray, g3: np.ndarray) -> Call:
+def _bias_grad(terms: Operand, buf: Buffers, g: np.ndarray, g3: np.ndarray) -> Call:
     """The gradient of unbatched plain terms: summed over the samples and over the side the
     term repeats along (a filter's bias over every window)."""
-    sl = contiguous(cu.slots.ravel())
-    if cu.slots.shape[1:] == (1, 1) and sl is not None and cu.mode == "assign" and cu.coef is None:
-        view = buf.grads("u")[sl]
+    sl = contiguous(terms.slots.ravel())
+    if (
+        terms.slots.shape[1:] == (1, 1)
+        and sl is not None
+        and terms.mode == "assign"
+        and terms.coef is None
+    ):
+        view = buf.grads_in("u")[sl]
         return partial(np.add.reduce, g, axis=1, out=view)
-    write = sink(cu, buf)
-    shape = cu.slots.shape
-    k = 1.0 if cu.coef is None else cu.coef
+    write = sink(terms, buf)
+    shape = terms.slots.shape
+    k = 1.0 if terms.coef is None else terms.coef
     return lambda: write(_reduce_sides(np.add.reduce(g3, axis=2), shape)[:, :, None] * k)
 
 
@@ -383,7 +393,7 @@ def _add_terms(out3: np.ndarray, c: np.ndarray, coef: np.ndarray | None, batched
 def _matmul_into(opd: Operand, buf: Buffers, left: np.ndarray, right: np.ndarray) -> Call:
     """Write ``left @ right`` (2-D, one row per slot of ``opd``, samples side by side) into the
     operand's slots: straight into them when they are consecutive and this write comes first."""
-    grads = buf.grads(opd.space)
+    grads = buf.grads_in(opd.space)
     shape = (left.shape[0], right.shape[1])
     sl = contiguous(opd.slots.ravel())
     if sl is not None and opd.mode == "assign":
@@ -404,11 +414,11 @@ class Broadcast(Kernel):
 
     def bind(self, buf: Buffers) -> tuple[list[Call], list[Call]]:
         x, fill = read(self.src, buf, (1,))
-        out = buf.vb[self.out]
+        out = buf.per_sample[self.out]
         fwd = [f for f in (fill, partial(np.copyto, out, x)) if f is not None]
         bwd = []
         if self.src.needs:
-            g = buf.gb[self.out]
+            g = buf.per_sample_grads[self.out]
             write = sink(self.src, buf)
             bwd.append(lambda: write(g.sum(axis=1)))
         return fwd, bwd

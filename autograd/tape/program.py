@@ -1,6 +1,6 @@
 """The runtime program: a recording compiled into kernels, run forward and backward on a batch.
 
-``compile_program(recording)`` runs the passes (``passes.py``), lowers the groups to kernels
+``Program(recording)`` runs the passes (``passes.analyze``), lowers the groups to kernels
 (``lower.py``) and keeps what a replay needs: the kernels, the two slot arrays' layouts, the
 guards, and the rows for printing. The recording's Values are not kept. A program runs on
 :class:`~.kernels.Buffers` of one batch size (made on first use, then reused), with every
@@ -19,8 +19,9 @@ from .diagnostics import Guards
 from .kernels import Grid, Kernel
 from .lower import Lowering, sink_modes
 from .operands import Buffers, contiguous
-from .passes import Slots, batched_nodes, fuse_linear, gradient_nodes, schedule, use_counts
+from .passes import analyze
 from .record import Recording, Rows
+from .slots import Slots
 
 # Batch sizes whose buffers a program keeps (fit uses two: the batch and the last one).
 KEPT_BATCH_SIZES = 4
@@ -29,8 +30,8 @@ KEPT_BATCH_SIZES = 4
 class Program:
     """Kernels over two slot arrays, for any batch size.
 
-    ``params`` are the parameters in the order of the unbatched array's first entries
-    (``u[:len(params)]``, the flat parameter vector; ``param_order`` lays them out as another
+    ``params`` are the parameters in the order of the shared array's first entries
+    (``shared[param_slice]``, the flat parameter vector; ``param_order`` lays them out as another
     program has them); ``out_rows`` the batched rows of the outputs; inputs are rows
     ``0 .. n_inputs - 1``. ``input_grads`` says which inputs want gradients; ``seeds`` how many
     outputs get one in ``backward`` (None: all).
@@ -55,26 +56,15 @@ class Program:
         seeds: int | None,
         param_order: Sequence[Any],
     ) -> None:
-        ins = rec.input_lists()
-        uses = use_counts(rec)
-        pinned = set(rec.outputs)
-        for g in rec.guards:
-            pinned.add(g.node)
-            if isinstance(g.rhs, int):
-                pinned.add(g.rhs)
-        lin, absorbed = fuse_linear(rec, ins, uses, pinned)
-        batched = batched_nodes(rec, ins, lin, absorbed)
         if isinstance(input_grads, bool):
             input_grads = [input_grads] * rec.n_inputs
-        wants = [i for i, pos in rec.inputs.items() if input_grads[pos]] + list(rec.params)
         seed_nodes = rec.outputs if seeds is None else rec.outputs[:seeds]
-        needs = gradient_nodes(rec, ins, lin, absorbed, wants, seed_nodes)
-        groups, forms = schedule(rec, ins, lin, absorbed, batched, needs)
-
+        analysis = analyze(rec, input_grads, seed_nodes)  # not kept: big, and only for lowering
+        batched = analysis.batched
         graph = set(rec.params.values())
         slots = Slots(rec, batched, [p for p in extra_params if p not in graph], param_order)
-        lowering = Lowering(rec, ins, slots, needs)
-        kernels: list[Kernel] = [lowering.kernel(g, forms) for g in groups]
+        lowering = Lowering(rec, analysis, slots)
+        kernels: list[Kernel] = [lowering.kernel(g, analysis.forms) for g in analysis.groups]
         for i in dict.fromkeys(rec.outputs):
             if not batched[i]:
                 kernels.append(lowering.broadcast(i))
@@ -88,19 +78,19 @@ class Program:
         self.clear_rows, self.clear_entries = sink_modes(kernels, self.seed_rows, self.sizes)
         self.seeds_repeat = np.unique(self.seed_rows).size < self.seed_rows.size
         self.seed_slice = contiguous(self.seed_rows)  # a slice is cheaper than an index
-        self.u = np.zeros(self.sizes[1])
-        self.gu = np.zeros(self.sizes[1])
+        self.shared = np.zeros(self.sizes[1])
+        self.shared_grads = np.zeros(self.sizes[1])
         literal_entries, self.literal_rows = slots.literal_values()
         for e, x in literal_entries:
-            self.u[e] = x
+            self.shared[e] = x
         self.guards = Guards(rec, slots)
         self.rows = Rows(rec)
-        self.levels = max((g.depth for g in groups), default=0)
+        self.levels = analysis.levels
         self.stats = {
             "nodes": rec.n,
             "edges": int(rec.ins.size),
             "rows": sum(op is not None for op in rec.ops),
-            "fused": sum(absorbed),
+            "fused": sum(analysis.absorbed),
             "slots": self.sizes[0] + self.sizes[1],
             "batched rows": self.sizes[0],
             "levels": self.levels,
@@ -114,7 +104,7 @@ class Program:
         self._buffers: dict[int, Buffers] = {}
 
     @property
-    def pslice(self) -> slice:
+    def param_slice(self) -> slice:
         return slice(0, len(self.params))
 
     # ---- buffers --------------------------------------------------------------------------------
@@ -130,9 +120,10 @@ class Program:
 
     def _bind(self, batch: int) -> Buffers:
         nb = self.sizes[0]
-        buf = Buffers(batch, np.zeros((nb, batch)), np.zeros((nb, batch)), self.u, self.gu)
+        per_sample, grads = np.zeros((nb, batch)), np.zeros((nb, batch))
+        buf = Buffers(batch, per_sample, grads, self.shared, self.shared_grads)
         for r, x in self.literal_rows:
-            buf.vb[r] = x
+            buf.per_sample[r] = x
         backward = []
         for kernel in self.kernels:
             fwd, bwd = kernel.bind(buf)
@@ -153,23 +144,25 @@ class Program:
 
     def backward(self, buf: Buffers, seed: Any) -> None:
         """Gradients of the outputs (``seed`` for each seeded output row, broadcast over the
-        batch) into ``buf.gb`` and ``gu``; parameter gradients in ``gu[:len(params)]``. Run it
+        batch) into ``buf.per_sample_grads`` and ``shared_grads``; parameter gradients in
+        ``shared_grads[param_slice]``. Run it
         inside ``np.errstate(all="ignore")``."""
-        gb, gu = buf.gb, self.gu
+        grads = buf.per_sample_grads
         if self.clear_rows.size:
-            gb[self.clear_rows] = 0.0
+            grads[self.clear_rows] = 0.0
         if self.clear_entries.size:
-            gu[self.clear_entries] = 0.0
+            self.shared_grads[self.clear_entries] = 0.0
         if self.seeds_repeat:
-            gb[self.seed_rows] = 0.0
-            np.add.at(gb, self.seed_rows, np.broadcast_to(seed, (len(self.seed_rows), buf.batch)))
+            grads[self.seed_rows] = 0.0
+            seeds = np.broadcast_to(seed, (len(self.seed_rows), buf.batch))
+            np.add.at(grads, self.seed_rows, seeds)
         elif self.seed_slice is not None:
-            gb[self.seed_slice] = seed
+            grads[self.seed_slice] = seed
         else:
-            gb[self.seed_rows] = seed
+            grads[self.seed_rows] = seed
         for call in buf.backward:
             call()
 
     def outputs(self, buf: Buffers) -> np.ndarray:
         """The outputs, shape (outputs, batch)."""
-        return buf.vb[self.out_rows]
+        return buf.per_sample[self.out_rows]

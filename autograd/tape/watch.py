@@ -7,7 +7,7 @@ time the tape notes where the traced function found each parameter: the path of 
 dict entries, attributes of modules (objects with a ``parameters`` method) and closure or
 global variables that leads from the function to it. A replay checks that every step of those
 paths still holds the same object (a few attribute reads per parameter) and raises
-:class:`~.program.StructureError` naming the parameter when one does not.
+:class:`~.errors.StructureError` naming the parameter when one does not.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..value import Value
-from .tape import StructureError
+from .errors import StructureError
 
 # How deep the search for parameters goes from the function (modules nest a few levels).
 MAX_DEPTH = 24
