@@ -257,3 +257,9 @@ def test_cross_entropy_tape_equals_eager_at_any_logits(logits, target):
     e_value, e_grads = eager_cross_entropy(logits, target)
     assert value == pytest.approx(e_value, rel=1e-12, abs=1e-12)
     assert grads == pytest.approx(e_grads, rel=1e-9, abs=1e-12)
+
+
+def test_cross_entropy_of_huge_equal_logits_is_log_2():
+    """log-sum-exp without the cancellation (#20.11): lse - z_t rounded 1e16 + log 2 - 1e16 to 0."""
+    assert cross_entropy([1e16, 1e16], 0).data == pytest.approx(math.log(2), rel=1e-15)
+    assert cross_entropy([[1e16, 1e16]], [Value(1.0)]).data == pytest.approx(math.log(2))
