@@ -92,8 +92,9 @@ def _op_inputs(op):
     cases = []
     for example in op.examples:
         xs, arg = (example[:-1], example[-1]) if op.has_arg else (example, None)
+        fixed = 1 if op.name == "select" else 0  # its index stays an integer
         for shift in (0.0, 0.01, 0.02):
-            cases.append(([x + shift for x in xs], arg))
+            cases.append(([*xs[:fixed], *(x + shift for x in xs[fixed:])], arg))
     return cases
 
 
