@@ -141,9 +141,19 @@ class BatchTape:
         ``arrays`` the predictions come as one numpy array, a row per sample (a vector for one
         output), where the model's output is a number or a flat list."""
         with np.errstate(all="ignore"):
-            value, preds = self._call(xs, ys, arrays)
-            self._backward(1.0)
+            return self.replay(xs, ys, arrays)
+
+    def replay(self, xs: Any, ys: Any, arrays: bool = False) -> tuple[float, Any]:
+        """``value_and_grad`` for a loop that has entered ``np.errstate(all="ignore")`` once
+        around all its steps (``fit`` does)."""
+        value, preds = self._call(xs, ys, arrays)
+        self._backward(1.0)
         return value, preds
+
+    @property
+    def sample_shape(self) -> Any:
+        """The shape of one sample the model was traced on (None before it was)."""
+        return self._sample_shape
 
     def _call(self, xs: Any, ys: Any, arrays: bool = False) -> tuple[float, Any]:
         samples, targets, head = self._prepare(xs, ys)
