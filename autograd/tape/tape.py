@@ -69,7 +69,11 @@ class Tape:
     Reading ``.data`` or ``float(v)`` cannot be seen (nor constants computed from them, nor work
     under ``no_grad``): use ``check=True``, which runs ``fn`` eagerly beside every replay and
     raises :class:`StructureError` when they differ. Domain errors (log of a negative number,
-    ...) raise the error eager execution raises. Values computed before the call (not leaves)
+    ...) raise the error eager execution raises, in everything the outputs depend on. Dead
+    code is the one difference, by rule: work whose result ``fn`` does not return is not
+    replayed (as ``jax.jit`` drops it), so a domain error there raises eagerly and not on the
+    tape (``trace(lambda x: (x.log(), x * 2)[1], 1.0)(-1.0)`` is -2.0; eagerly, an error);
+    ``check=True`` runs ``fn`` eagerly too and raises it. Values computed before the call (not leaves)
     cannot be replayed and are refused. A tape is not thread-safe.
     """
 
