@@ -73,8 +73,8 @@ class Tape:
     code is the one difference, by rule: work whose result ``fn`` does not return is not
     replayed (as ``jax.jit`` drops it), so a domain error there raises eagerly and not on the
     tape (``trace(lambda x: (x.log(), x * 2)[1], 1.0)(-1.0)`` is -2.0; eagerly, an error);
-    ``check=True`` runs ``fn`` eagerly too and raises it. Values computed before the call (not leaves)
-    cannot be replayed and are refused. A tape is not thread-safe.
+    ``check=True`` runs ``fn`` eagerly too and raises it. Values computed before the call (not
+    leaves) cannot be replayed and are refused. A tape is not thread-safe.
     """
 
     def __init__(self, fn: Callable[..., Any], check: bool = False, has_aux: bool = False) -> None:
