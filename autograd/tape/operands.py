@@ -32,6 +32,7 @@ class Buffers:
     shared_grads: np.ndarray
     forward: list[Call] = field(default_factory=list)
     backward: list[Call] = field(default_factory=list)
+    backward_exact: list[Call] = field(default_factory=list)  # every kernel by its rule
     notes: dict[int, Any] = field(default_factory=dict)  # a kernel's inputs, for diagnostics
 
     def values_in(self, space: str) -> np.ndarray:

@@ -59,6 +59,10 @@ class Program:
         if isinstance(input_grads, bool):
             input_grads = [input_grads] * rec.n_inputs
         seed_nodes = rec.outputs if seeds is None else rec.outputs[:seeds]
+        wanted = np.flatnonzero(np.array(input_grads, dtype=bool))
+        # The inputs whose gradients the program returns (None: none).
+        self.input_grad_rows = contiguous(wanted) or (wanted if wanted.size else None)
+        self.inexact = False  # some kernel's backward differs from its rule where not finite
         analysis = analyze(rec, input_grads, seed_nodes)  # not kept: big, and only for lowering
         batched = analysis.batched
         graph = set(rec.params.values())
@@ -130,6 +134,8 @@ class Program:
             buf.forward += fwd
             backward.append(bwd)
         buf.backward = [c for calls in reversed(backward) for c in calls]
+        buf.backward_exact = [getattr(c, "exact", c) for c in buf.backward]
+        self.inexact = any(hasattr(c, "exact") for c in buf.backward)
         return buf
 
     # ---- replay ---------------------------------------------------------------------------------
@@ -144,9 +150,24 @@ class Program:
 
     def backward(self, buf: Buffers, seed: Any) -> None:
         """Gradients of the outputs (``seed`` for each seeded output row, broadcast over the
-        batch) into ``buf.per_sample_grads`` and ``shared_grads``; parameter gradients in
-        ``shared_grads[param_slice]``. Run it
-        inside ``np.errstate(all="ignore")``."""
+        batch); see ``_backward``. A few kernels take a faster path that gives the rule's
+        numbers wherever the gradient is finite (relu's backward); the gradients the program
+        returns (the parameters' and the wanted inputs') are checked once, and where one is
+        not finite the pass runs again with every kernel's rule, so results are the rule's."""
+        self._backward(buf, seed, buf.backward)
+        if self.inexact and not self._finite_results(buf):
+            self._backward(buf, seed, buf.backward_exact)
+
+    def _finite_results(self, buf: Buffers) -> bool:
+        total = np.add.reduce(self.shared_grads[self.param_slice], axis=None)
+        if self.input_grad_rows is not None:
+            total += np.add.reduce(buf.per_sample_grads[self.input_grad_rows], axis=None)
+        return bool(np.isfinite(total))
+
+    def _backward(self, buf: Buffers, seed: Any, calls: list[Any]) -> None:
+        """One backward pass by ``calls``, into ``buf.per_sample_grads`` and ``shared_grads``
+        (parameter gradients in ``shared_grads[param_slice]``). Run it inside
+        ``np.errstate(all="ignore")``."""
         grads = buf.per_sample_grads
         if self.clear_rows.size:
             grads[self.clear_rows] = 0.0
@@ -160,7 +181,7 @@ class Program:
             grads[self.seed_slice] = seed
         else:
             grads[self.seed_rows] = seed
-        for call in buf.backward:
+        for call in calls:
             call()
 
     def outputs(self, buf: Buffers) -> np.ndarray:
