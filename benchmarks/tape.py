@@ -57,10 +57,16 @@ def loss_of(params: list[Value]) -> Callable[[Any, Any], Value]:
 
 
 def trainer_step(model: MLP, xs: list[list[float]], ys: list[float]) -> Step:
-    """The step fit(compile=True) runs per batch, on the batch as fit hands it over (lists)."""
+    """The step fit(compile=True) runs per batch, on the batch as fit hands it over (arrays
+    made once), inside the scope fit runs its loop in (one errstate, BLAS threads chosen)."""
     params = model.parameters()
-    trainer = CompiledTrainer(model, loss_of(params), SGD(params, lr=1.0, schedule=lr_at))
-    return lambda: trainer.step(xs, ys)[0]
+    trainer = CompiledTrainer(
+        model, loss_of(params), SGD(params, lr=1.0, schedule=lr_at), pause_gc=False
+    )
+    x, y = np.array(xs, dtype=float), np.array(ys, dtype=float)
+    trainer.bench_scope = scope = trainer.scope()  # kept: a dropped scope would close
+    scope.__enter__()  # left open for the process: the benchmark's loop is fit's loop
+    return lambda: trainer.step(x, y)[0]
 
 
 class FitEpochs:
