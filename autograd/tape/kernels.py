@@ -83,6 +83,13 @@ class Apply(Kernel):
                 fills.append(fill)
         buf.notes[id(self)] = xs
         tail = self._const(out.shape[0])
+        stacked = self._stacked(buf)
+        if stacked is not None:  # max or select over one block of slots: a call or two
+            forward = [*fills, _stacked_forward(self, xs, stacked, out, buf)]
+            backward = []
+            if self.backward_needed and any(o.needs for o in self.xs):
+                backward.append(self._stacked_backward(buf, xs, stacked, out))
+            return forward, backward
         fast = FAST.get(self.op.name)
         if fast is not None and fast.forward is not None and len(xs) == 1 and not tail:
             run: Call = partial(fast.forward, xs[0], out)
@@ -99,6 +106,55 @@ class Apply(Kernel):
         if self.backward_needed and any(o.needs for o in self.xs):
             backward.append(self._backward(buf, xs, tail, out, fast))
         return forward, backward
+
+    def _stacked(self, buf: Buffers) -> np.ndarray | None:
+        """For max and select: their (value) inputs as one (inputs, members[, batch]) view,
+        where the slots allow it (each member's inputs consecutive: a row of logits)."""
+        first = STACKED.get(self.op.name)
+        opds = self.xs[first:] if first is not None else []
+        if len(opds) < 2 or len({o.space for o in opds}) != 1 or self.const is not None:
+            return None
+        if opds[0].batched != self.out_batched:
+            return None
+        slots = np.stack([o.slots for o in opds]).T.copy()  # (members, inputs)
+        if contiguous(slots.ravel()) is None:
+            return None
+        tail = tail_shape(opds[0], self.out_batched, buf.batch)
+        view, fill = read(Operand(opds[0].space, slots), buf, tail)
+        if fill is not None:
+            return None
+        return np.moveaxis(view, 1, 0)
+
+    def _stacked_backward(self, buf: Buffers, xs: list[Any], stacked: Any, out: Any) -> Call:
+        """The gradient into the one input each member picked (max: the first largest, or the
+        first nan; select: the index), by an indexed add: as the rule's where(k == i, g, 0)
+        added into each input, without the zeros. Falls back to the rule where the inputs'
+        gradient modes differ."""
+        first = STACKED[self.op.name]
+        opds = self.xs[first:]
+        modes = {o.mode for o in opds}
+        if len(modes) != 1 or not all(o.needs for o in opds):
+            return self._backward(buf, xs, (), out, None)
+        slots = np.stack([o.slots for o in opds]).T.copy()
+        grads = buf.grads_in(opds[0].space)[contiguous(slots.ravel())]
+        g_all = np.moveaxis(grads.reshape(stacked.shape[1], stacked.shape[0], -1), 1, 0)
+        g = self.out_grads(buf).reshape(stacked.shape[1], -1)
+        rows = np.arange(g.shape[0])[:, None]
+        cols = np.arange(g.shape[1])[None, :]
+        picked = np.empty(g.shape, dtype=np.int64)
+        assign = modes == {"assign"}
+        name = self.op.name
+
+        def back() -> None:
+            if name == "max":
+                np.argmax(stacked.reshape(g_all.shape), axis=0, out=picked)
+            else:
+                np.copyto(picked, xs[0].reshape(g.shape), casting="unsafe")
+            if assign:
+                g_all[...] = 0.0
+            g_all[picked, rows, cols] += g
+
+        return back
 
     def _backward(self, buf: Buffers, xs: list[Any], tail: tuple[Any, ...], out: Any, fast: Any):
         g = self.out_grads(buf)
@@ -132,6 +188,37 @@ class Apply(Kernel):
                     run.exact = back  # type: ignore[attr-defined]
                 return run
         return back
+
+
+# n-ary ops that run on their inputs as one block (max; select after its index): where they
+# start. Each gives the rule's numbers: np.max and np.argmax over the block are the rule's
+# stack-then-reduce, and select takes the indexed input where the index is valid.
+STACKED = {"max": 0, "select": 1}
+
+
+def _stacked_forward(kernel: Apply, xs: list[Any], stacked: Any, out: Any, buf: Buffers) -> Call:
+    if kernel.op.name == "max":
+        return partial(np.max, stacked, axis=0, out=out)
+    fwd = kernel.op.fwd
+    index = xs[0]
+    picked = np.empty(np.shape(out), dtype=np.int64)
+    ok = np.empty(np.shape(out), dtype=bool)
+    rows = np.arange(out.shape[0]).reshape((-1,) + (1,) * (out.ndim - 1))
+    cols = np.arange(out.shape[1])[None, :] if out.ndim == 2 else None
+    k = stacked.shape[0]
+
+    def run() -> None:
+        np.copyto(picked, index, casting="unsafe")
+        np.equal(picked, index, out=ok)  # an integer ...
+        np.logical_and(ok, picked >= 0, out=ok)  # ... in range
+        np.logical_and(ok, picked < k, out=ok)
+        if ok.all():
+            out[...] = stacked[picked, rows] if cols is None else stacked[picked, rows, cols]
+            return
+        out[...] = fwd(NUMPY, *xs)  # the rule: nan where the index is not valid, and the
+        check_finite(kernel, [out], buf)  # domain check names it
+
+    return run
 
 
 class Sums(Kernel):

@@ -166,7 +166,8 @@ def gradient_nodes(
 @dataclass
 class Group:
     """Nodes of one kind at one depth: one kernel. ``kind`` is ``("lin", parts)`` or
-    ``(op name, arity, batched flag per input)``; ``batched`` says where the outputs live."""
+    ``(op name, arity, batched flag per input, needs-gradient flag per input)``; ``batched``
+    says where the outputs live."""
 
     depth: int
     batched: bool
@@ -271,7 +272,15 @@ def schedule(
             refs = lin[i].refs()
         else:
             refs = ins[i]
-            kind = (op.name, len(refs), tuple(batched[p] for p in refs))
+            # Inputs that need a gradient and inputs that do not are told apart too: a kernel
+            # then writes gradients only where they are wanted (not into a stop_gradient's
+            # output read beside a logit, with a scatter-add).
+            kind = (
+                op.name,
+                len(refs),
+                tuple(batched[p] for p in refs),
+                bytes(map(needs.__getitem__, refs)),
+            )
         d = depth[i] = 1 + max(map(dget, refs), default=0)
         groups.setdefault((d, out, (kind, needs[i])), []).append(i)
     ordered = sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1], str(kv[0][2])))
