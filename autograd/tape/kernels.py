@@ -50,6 +50,16 @@ class Kernel:
     def out_grads(self, buf: Buffers) -> np.ndarray:
         return (buf.per_sample_grads if self.out_batched else buf.shared_grads)[self.out]
 
+    def __repr__(self) -> str:
+        """``Grid(16x2 weights @ 2 rows) -> rows 2:18``: what it computes, where it writes."""
+        where = "rows" if self.out_batched else "entries"
+        return (
+            f"{type(self).__name__}({self.describe()}) -> {where} {self.out.start}:{self.out.stop}"
+        )
+
+    def describe(self) -> str:
+        return ""
+
 
 class Apply(Kernel):
     """One table op over a group of rows: ``out = op.fwd(NUMPY, *xs)``, back by ``op.vjp``.
@@ -64,6 +74,10 @@ class Apply(Kernel):
 
     def operands(self) -> list[Operand]:
         return self.xs
+
+    def describe(self) -> str:
+        n = self.out.stop - self.out.start
+        return f"{self.op.name} x{n}"
 
     def _const(self, n: int) -> tuple[Any, ...]:
         if not self.op.has_arg:
@@ -244,6 +258,10 @@ class Sums(Kernel):
     def operands(self) -> list[Operand]:
         return [o for pair in self.parts.values() for o in pair] + list(self.cs.values())
 
+    def describe(self) -> str:
+        n = self.out.stop - self.out.start
+        return f"{n} sums of {' + '.join([*self.parts, *self.cs])}"
+
     def bind(self, buf: Buffers) -> tuple[list[Call], list[Call]]:
         out = self.out_values(buf)
         calls: list[Call] = []
@@ -397,6 +415,11 @@ class Grid(Kernel):
 
     def operands(self) -> list[Operand]:
         return [o for o in (self.a, self.x, self.shared_terms, self.sample_terms) if o is not None]
+
+    def describe(self) -> str:
+        (ni, k), j = self.a.slots.shape, self.x.slots.shape[0]
+        terms = " + bias" if self.shared_terms is not None else ""
+        return f"{ni}x{k} weights @ {k}x{j} inputs{terms}"
 
     def bind(self, buf: Buffers) -> tuple[list[Call], list[Call]]:
         n = buf.batch

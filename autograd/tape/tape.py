@@ -143,6 +143,12 @@ class Tape:
         return list(self._current().program.rows)
 
     @property
+    def kernels(self) -> list[Any]:
+        """The kernels of the last program run, in the order they run (each prints as what it
+        computes and where it writes: ``Grid(16x2 weights @ 2x1 inputs + bias) -> rows 2:18``)."""
+        return list(self._current().program.kernels)
+
+    @property
     def stats(self) -> dict[str, int]:
         """Sizes of the last program: nodes, edges, rows, slots, levels, kernels, ..."""
         return dict(self._current().program.stats)

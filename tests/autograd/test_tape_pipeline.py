@@ -75,3 +75,16 @@ def test_errors_is_a_leaf_and_no_stage_imports_the_front_end():
     assert _imports(TAPE_DIR / "errors.py") == set()
     for name in ("diagnostics", "watch", "batch", "runner", "program", "traced"):
         assert "tape" not in _imports(TAPE_DIR / f"{name}.py"), name
+
+
+def test_the_kernels_print_as_what_they_compute():
+    from nn import MLP
+
+    model = MLP(2, [4, 1], seed=0)
+    t = trace(lambda x: model(x), [0.5, -0.2])
+    t([0.1, 0.2])
+    assert [repr(k) for k in t.kernels] == [
+        "Grid(4x2 weights @ 2x1 inputs + bias) -> rows 2:6",
+        "Apply(relu x4) -> rows 6:10",
+        "Grid(1x4 weights @ 4x1 inputs + bias) -> rows 10:11",
+    ]
