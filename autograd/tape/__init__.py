@@ -14,7 +14,8 @@ The pipeline, one module a stage (``docs/tape.md`` walks it with an example)::
       --passes-->   Analysis (``passes.analyze``): use counts, linear fusion, batched nodes,
                     nodes that need a gradient, groups by level    tape.stats counts it
       --lower-->    kernels over slots (``slots.Slots`` hands the slots out; ``kernels``,
-                    ``operands``, ``adapters``: the numpy calls)
+                    ``linear``, ``operands``, ``adapters``: the numpy calls)
+                                                                   tape.kernels lists them
       --program-->  Program: the kernels bound to buffers per batch size, guards
                     (``diagnostics``)
       --runner-->   Runner: load the parameters, run forward and backward, hand the

@@ -3,7 +3,7 @@
 Member order matters: a kernel's outputs get consecutive slots in member order, so ordering the
 members by the slots they read makes the next level's reads contiguous (views, not gathers).
 A linear group whose products pair every row of weights with every row of inputs becomes a
-:class:`~.kernels.Grid` (one matrix product); a dense layer, and a convolution built from one
+:class:`~.linear.Grid` (one matrix product); a dense layer, and a convolution built from one
 neuron slid over an image, both do.
 """
 
@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from .kernels import Apply, Broadcast, Grid, Kernel, Sums
+from .kernels import Apply, Broadcast, Kernel
+from .linear import Grid, Sums
 from .operands import Operand
 from .passes import Analysis, Group, LinearForm, cut_inputs
 from .record import Recording

@@ -16,7 +16,8 @@ import numpy as np
 
 from ..gc_pause import gc_paused
 from .diagnostics import Guards
-from .kernels import Grid, Kernel
+from .kernels import Kernel
+from .linear import Grid
 from .lower import Lowering, sink_modes
 from .operands import Buffers, contiguous
 from .passes import analyze
