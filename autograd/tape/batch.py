@@ -116,10 +116,11 @@ class BatchTape:
         Only what the arrays really hold is written: nothing before the parameters were loaded
         (an interrupt during set-up leaves the model as it was), and the gradients only after a
         whole backward pass (an interrupt inside one leaves ``.grad`` as it was)."""
-        runner = self._runner()
-        if not self._loaded:
+        if self.program is None:
+            raise RuntimeError("BatchTape: call it on a batch first (nothing is traced yet)")
+        if not self._loaded or self.runner is None:  # set-up interrupted: nothing to write
             return
-        runner.write_back(grads=self._grad_ready)
+        self.runner.write_back(grads=self._grad_ready)
         self._loaded = False
 
     def _program(self) -> Program:
@@ -236,6 +237,7 @@ class BatchTape:
         if self.program is not None and self._loaded:
             self.sync()  # trained numbers not yet in the Values must not go with the old arrays
         self._loaded = self._grad_ready = False  # before the new (zero) arrays exist
+        self.runner = None
         rec = self.recording
         graph = set(rec.params.values())
         extra = [p for p in dict.fromkeys(extra) if p not in graph]

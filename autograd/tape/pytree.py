@@ -54,8 +54,8 @@ def key_of(x: Any, leaf: Callable[[Any], None]) -> Key:
 
 def flatten(arg: Any) -> Flat:
     """``arg`` as a shape key and flat float data (numbers) plus the Values it holds."""
-    if isinstance(arg, np.ndarray) and arg.dtype.kind in "biuf":
-        return Flat(arg.shape, arg.astype(float).ravel(), [])
+    if isinstance(arg, np.ndarray) and arg.dtype.kind in "biuf":  # no copy of a float array
+        return Flat(arg.shape, arg.astype(float, copy=False).ravel(), [])
     if isinstance(arg, Value):
         return Flat((), np.array([arg.data]), [(0, arg)])
     if not isinstance(arg, (list, tuple)) and isinstance(arg, numbers.Real):
