@@ -280,27 +280,33 @@ class _Head:
         wants = [True] * n_preds + [False] * (rec.n_inputs - n_preds)  # not the targets
         program = Program(rec, input_grads=wants, seeds=1, param_order=model.params)
         self.runner = Runner(program)
-        self.runner.buffers(1)
+        buf = self.runner.buffers(1)  # a loss program always runs on one column
         self.n_outputs, self.n_preds = n_outputs, n_preds
         position = {id(p): i for i, p in enumerate(model.params)}
         index = np.array([position[id(p)] for p in program.params], dtype=np.int64)
         self.index = contiguous(index) or index
+        # Views made once: where the predictions and targets go, where the loss and the
+        # predictions' gradients come from.
+        inputs = buf.per_sample[: program.n_inputs, 0]
+        self.preds_in = inputs[:n_preds].reshape(-1, n_outputs)  # (samples, outputs), a view
+        self.targets_in = inputs[n_preds:]
+        self.loss_row = int(program.out_rows[0])
+        self.pred_grads = buf.per_sample_grads[:n_preds, 0].reshape(-1, n_outputs).T
 
     def forward(self, preds: np.ndarray, targets: Any, theta: np.ndarray) -> float:
         """The loss on the model's outputs ``preds`` (outputs x batch) and the targets."""
         runner = self.runner
         if runner.theta.size:
             runner.load_from(theta, self.index)
-        inputs = runner.buf.per_sample[: runner.program.n_inputs, 0]
-        k = self.n_preds
-        inputs[:k] = preds.T.ravel()
-        inputs[k:] = targets
-        return float(runner.forward(None, 1)[0, 0])
+        self.preds_in[...] = preds.T
+        self.targets_in[...] = targets
+        runner.program.forward(runner.buf)
+        return float(runner.buf.per_sample[self.loss_row, 0])
 
     def backward(self, seed: float) -> np.ndarray:
         """The loss's gradient for every prediction, shaped (outputs, batch)."""
         self.runner.backward(seed)
-        return self.runner.buf.per_sample_grads[: self.n_preds, 0].reshape(-1, self.n_outputs).T
+        return self.pred_grads
 
     def add_parameter_grads(self, grad: np.ndarray) -> None:
         """Add the loss's own parameter gradients (a penalty's) into the model's ``grad``."""

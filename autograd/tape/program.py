@@ -9,6 +9,7 @@ input a row of one number per sample; a plain trace runs it on a batch of one.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -160,10 +161,10 @@ class Program:
             self._backward(buf, seed, buf.backward_exact)
 
     def _finite_results(self, buf: Buffers) -> bool:
-        total = np.add.reduce(self.shared_grads[self.param_slice], axis=None)
+        total = float(np.add.reduce(self.shared_grads[self.param_slice], axis=None))
         if self.input_grad_rows is not None:
-            total += np.add.reduce(buf.per_sample_grads[self.input_grad_rows], axis=None)
-        return bool(np.isfinite(total))
+            total += float(np.add.reduce(buf.per_sample_grads[self.input_grad_rows], axis=None))
+        return math.isfinite(total)
 
     def _backward(self, buf: Buffers, seed: Any, calls: list[Any]) -> None:
         """One backward pass by ``calls``, into ``buf.per_sample_grads`` and ``shared_grads``
