@@ -40,11 +40,14 @@ bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench,torch,digits]'
 	$(PY) benchmarks/vs_micrograd.py
 	@echo
-	$(PY) benchmarks/tape.py
+	$(PY) benchmarks/tape.py --torch-compile
 	@echo
 	$(PY) benchmarks/digits.py
 	@echo
 	$(PY) benchmarks/conv.py
+	@echo
+	$(PY) benchmarks/threads.py
+	@uptime
 
 lint: $(STAMP)
 	$(PY) -m pip install --quiet ruff

@@ -123,6 +123,27 @@ def _max_vjp(m: Any, g: Any, out: Any, *xs: Any) -> tuple[Any, ...]:
     return tuple(m.where(k == i, g, 0.0) for i in range(len(xs)))
 
 
+def _select_fwd(m: Any, i: Any, *xs: Any) -> Any:
+    # x_i picked with where, never by multiplying with a 0/1 mask: an infinite input that is not
+    # picked stays out of the result (-inf * 0 would be nan). An index that is not an integer
+    # in range picks nothing: nan, which the domain check names.
+    out = math.nan
+    for k in range(len(xs) - 1, -1, -1):
+        out = m.where(m.iszero(i - k), xs[k], out)
+    return out
+
+
+def _select_vjp(m: Any, g: Any, out: Any, i: Any, *xs: Any) -> tuple[Any, ...]:
+    # All of g goes to the picked input; the index gets none (it is not differentiable).
+    return (None, *(m.where(m.iszero(i - k), g, 0.0) for k in range(len(xs))))
+
+
+def _index_domain(out: float, i: float, *xs: float) -> ValueError | None:
+    if not (0 <= i < len(xs) and float(i).is_integer()):
+        return ValueError(f"index must be an integer in [0, {len(xs)}), got {i!r}")
+    return None
+
+
 def _dot_vjp(m: Any, g: Any, out: Any, *wx: Any) -> tuple[Any, ...]:
     # map with a bound multiply: a fused neuron has dozens of inputs, and this runs per input.
     n = len(wx) // 2
@@ -391,6 +412,19 @@ MAX = register(
         vjp=_max_vjp,
         doc="max(x1, ..., xn);  d/dxi = 1 for the first largest xi (the first nan, if any), else 0",
         examples=((1.5, -2.0, 0.25), (0.3, 0.7), (-1.0, -0.5, -3.0, 2.0)),
+    )
+)
+SELECT = register(
+    Op(
+        "select",
+        "select",
+        None,
+        fwd=_select_fwd,
+        vjp=_select_vjp,
+        doc="x_i of (i, x0, ..., xn-1) for an integer i in [0, n);  d/dxk = 1 if k == i else 0, "
+        "none for i",
+        examples=((1.0, 0.5, -2.0, 3.0), (0.0, 1.5, 2.5)),
+        check=_index_domain,
     )
 )
 STOP_GRADIENT = register(

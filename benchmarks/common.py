@@ -42,11 +42,15 @@ def time_block(step: Callable[[], object], steps: int, pause_gc: bool) -> float:
 def alternate(
     engines: dict[str, Callable[[], object]], blocks: int, steps: int, pause_gc: bool
 ) -> dict[str, float]:
-    """Median seconds per step for each engine, timed in alternating blocks."""
+    """Median seconds per step for each engine, timed in alternating blocks. The order rotates
+    from block to block (A B C, B C A, C A B, ...), so no engine always runs right after the
+    same one (whose caches, heap and CPU frequency it would inherit)."""
     samples: dict[str, list[float]] = {name: [] for name in engines}
-    for _ in range(blocks):
-        for name, step in engines.items():
-            samples[name].append(time_block(step, steps, pause_gc))
+    names = list(engines)
+    for block in range(blocks):
+        k = block % len(names) if names else 0
+        for name in names[k:] + names[:k]:
+            samples[name].append(time_block(engines[name], steps, pause_gc))
     return {name: statistics.median(ts) for name, ts in samples.items()}
 
 
@@ -64,11 +68,16 @@ def frozen_heap() -> Iterator[None]:
 
 
 def machine() -> str:
-    """One line saying where the numbers came from."""
+    """One line saying where the numbers came from, with the load when they were taken (the
+    machine may be shared: the load says how much)."""
     import os
 
     python = f"{platform.python_implementation()} {platform.python_version()}"
-    return f"{python}, {platform.machine()}, {os.cpu_count()} cores"
+    try:
+        load = ", load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except (AttributeError, OSError):
+        load = ""
+    return f"{python}, {platform.machine()}, {os.cpu_count()} cores{load}"
 
 
 def table(header: list[str], rows: list[list[str]]) -> str:

@@ -249,3 +249,75 @@ def batches(
     for start in range(0, n, batch_size):
         idx = order[start : start + batch_size]
         yield [X[i] for i in idx], [y[i] for i in idx]
+
+
+class Batcher:
+    """A training set prepared once, handing out each epoch's mini-batches by shuffled index.
+
+    ``arrays=False`` hands out lists of the rows as given (what a model of Values takes): the
+    same batches, in the same order, as :func:`batches` with the same Generator. ``arrays=True``
+    converts X (and y, where it is numbers of one shape) to float arrays once and gathers each
+    batch into buffers made once per batch size (what a compiled trainer takes): a batch is
+    valid until the next one is handed out. ``batch_size=None`` hands out the whole set, in
+    order, without copying.
+    """
+
+    def __init__(
+        self,
+        X: Sequence[Any],  # noqa: N803
+        y: Sequence[Any],
+        batch_size: int | None,
+        arrays: bool = False,
+    ) -> None:
+        _same_length("Batcher", X, y)
+        self.n, self.batch_size, self.arrays = len(X), batch_size, arrays
+        self.targets: list[Any] = list(y)
+        self.order: list[int] | None = None  # the last epoch's order (None: as given)
+        self._buffers: dict[int, tuple[np.ndarray, Any]] = {}
+        if arrays:
+            self.X: Any = np.asarray(X, dtype=float)
+            try:
+                ya = np.asarray(y, dtype=float)
+            except (TypeError, ValueError):  # ragged or not numbers: gathered as a list
+                ya = None
+            self.y: Any = ya if ya is not None and ya.shape[:1] == (self.n,) else self.targets
+        else:
+            self.X, self.y = X if isinstance(X, list) else list(X), self.targets
+
+    def epoch(self, rng: np.random.Generator) -> Iterator[tuple[Any, Any]]:
+        """This epoch's batches ``(X_batch, y_batch)``, shuffled by ``rng`` (unless the batch
+        is the whole set)."""
+        if self.batch_size is None:
+            self.order = None
+            yield self.X, self.y
+            return
+        order = rng.permutation(self.n)  # the draw batches() makes
+        self.order = listed = order.tolist()
+        size = self.batch_size
+        for start in range(0, self.n, size):
+            if not self.arrays:
+                idx = listed[start : start + size]
+                yield [self.X[i] for i in idx], [self.y[i] for i in idx]
+                continue
+            idx = order[start : start + size]
+            xb, yb = self._buffer(len(idx))
+            np.take(self.X, idx, axis=0, out=xb)
+            if isinstance(yb, np.ndarray):
+                np.take(self.y, idx, axis=0, out=yb)
+            else:
+                yb = [self.y[i] for i in listed[start : start + size]]
+            yield xb, yb
+
+    def epoch_targets(self) -> list[Any]:
+        """The targets of the last epoch, in the order its batches had them."""
+        if self.order is None:
+            return self.targets
+        return [self.targets[i] for i in self.order]
+
+    def _buffer(self, size: int) -> tuple[np.ndarray, Any]:
+        buf = self._buffers.get(size)
+        if buf is None:
+            xb = np.empty((size, *self.X.shape[1:]))
+            yb = np.empty((size, *self.y.shape[1:])) if isinstance(self.y, np.ndarray) else None
+            buf = self._buffers[size] = (xb, yb)
+        return buf

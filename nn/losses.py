@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from autograd import Value
-from autograd.value import vmax, vsum
+from autograd.value import apply, vmax, vsum
 
 from .layers import flat_values
 
@@ -131,13 +131,15 @@ def _cross_entropy_one(logits: Any, target: Any) -> Value:
     # >= 1, so log never sees 0. The result does not depend on the shift, so no gradient flows
     # through it; it stays in the graph (not a constant) so that a tape replay recomputes it.
     shift = vmax(zs).stop_gradient()
-    lse = vsum((z - shift).exp() for z in zs).log() + shift
+    log_sum = vsum((z - shift).exp() for z in zs).log()
+    # log Σ e^(z_j - shift) + (shift - z_t): the large parts cancel before they are added, so
+    # logits of 1e16 still give log 2 (lse - z_t would round to 0).
     if isinstance(target, Value):
-        # A Value target (a traced tape's input) picks its logit with ops, not by indexing:
-        # relu(1 - |t - j|) is 1 at j = t and 0 at every other integer j, so the graph's shape
-        # does not depend on the class and a replay with other targets stays right.
-        return lse - vsum(z * (1 - abs(target - j)).relu() for j, z in enumerate(zs))
-    return lse - zs[k]
+        # A Value target (a traced tape's input) picks its logit with the table's select op,
+        # not by indexing: the graph's shape does not depend on the class, so a replay with
+        # other targets stays right, and a -inf logit elsewhere stays out (no -inf * 0).
+        return log_sum + (shift - apply("select", [target, *zs]))
+    return log_sum + (shift - zs[k])
 
 
 def _class_index(target: Any, n: int) -> int:

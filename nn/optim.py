@@ -4,7 +4,8 @@ A schedule is any function ``schedule(step) -> lr`` of the number of steps taken
 optimizer calls it at the start of every step, checks it (a number >= 0) and stores it in
 ``.lr``.
 
-Each optimizer's update is written once, on arrays (``update``), and runs two ways:
+Each optimizer's update is written once, on arrays, in place into preallocated buffers
+(``update``), and runs two ways:
 
 - ``step()``: on the Values, from their ``.grad`` into their ``.data`` (always floats, even
   when a ``backward(create_graph=True)`` left Values in ``.grad``);
@@ -12,9 +13,10 @@ Each optimizer's update is written once, on arrays (``update``), and runs two wa
   loop keeps the parameters (``autograd.tape.BatchTape(own_parameters=True)``): the same
   numbers, bit for bit, with no Python loop over the parameters.
 
-A step is all or nothing: the learning rate and the gradients are checked and the new values
-computed before anything is written, so an error leaves parameters, state and step count as
-they were. The state (momentum, Adam's moments) carries over between the two ways.
+A step is all or nothing: the learning rate, the gradients and the arrays are checked before
+anything is written, so an error leaves parameters, state and step count as they were. The state
+(momentum, Adam's moments) carries over between the two ways; it is kept in one storage order
+and permuted only when a step runs in another.
 """
 
 from __future__ import annotations
@@ -57,10 +59,13 @@ class Optimizer:
         self.lr = float(lr)
         self.schedule = schedule
         self.steps = 0
+        # The state (momentum, moments) in one storage order: ``_stored[k]`` is the index of
+        # the parameter at position k (None: the order of ``params``). It is permuted only when
+        # a step runs in another order, never translated on a read.
         self._state: State = {}
-        self._order: np.ndarray | None = None  # state in param order (None) or theta order
-        self._layout: tuple[Any, np.ndarray, bool] | None = None
-        self._n = -1
+        self._stored: np.ndarray | None = None
+        self._layout: tuple[tuple[Value, ...], np.ndarray | None, bool] | None = None
+        self._scratch: list[np.ndarray] = []
 
     # ---- the two ways to step ---------------------------------------------------------------
     def step(self) -> None:
@@ -70,33 +75,34 @@ class Optimizer:
         n = len(self.params)
         theta = np.fromiter((p.data for p in self.params), float, n)
         grad = self._grads()
+        self._store_in(None)
         with np.errstate(all="ignore"):  # inf and nan, as on floats
-            new_theta, new_state = self.update(theta, grad, lr, self._state_in(None))
-        for p, x in zip(self.params, new_theta.tolist()):
+            self.update(theta, grad, lr, self._state)
+        for p, x in zip(self.params, theta.tolist()):
             p.data = x
-        self._commit(lr, new_state, None)
+        self._commit(lr)
 
     def step_arrays(self, theta: np.ndarray, grad: np.ndarray, order: Sequence[Value]) -> None:
         """The same update on flat arrays, in place: ``theta`` holds the Values of ``order``
-        (in that order), ``grad`` their gradients. Parameters of ``order`` this optimizer does
-        not hold are left alone; each of its own must be in ``order``."""
+        (in that order), ``grad`` their gradients (both 1-D float arrays of ``len(order)``).
+        Parameters of ``order`` this optimizer does not hold are left alone; each of its own
+        must be in ``order``, once."""
         lr = self._next_lr()
-        key, positions, whole = self._layout_of(order)
-        state = self._state_in(None if not whole else positions)
+        positions, whole = self._layout_of(order)
+        _check_arrays(self, theta, grad, len(order))
         with np.errstate(all="ignore"):  # inf and nan, as on floats
             if whole:
-                new_theta, new_state = self.update(theta, grad, lr, state)
+                self._store_in(positions)
+                self.update(theta, grad, lr, self._state)
             else:
-                new_theta, new_state = self.update(theta[positions], grad[positions], lr, state)
-        if whole:
-            np.copyto(theta, new_theta)
-        else:
-            theta[positions] = new_theta
-        self._commit(lr, new_state, positions if whole else None)
+                self._store_in(None)
+                mine = theta[positions]
+                self.update(mine, grad[positions], lr, self._state)
+                theta[positions] = mine
+        self._commit(lr)
 
-    def update(
-        self, theta: np.ndarray, grad: np.ndarray, lr: float, state: State
-    ) -> tuple[np.ndarray, State]:
+    def update(self, theta: np.ndarray, grad: np.ndarray, lr: float, state: State) -> None:
+        """Update ``theta`` and ``state`` (arrays in one order) in place from ``grad``."""
         raise NotImplementedError
 
     def zero_grad(self) -> None:
@@ -134,51 +140,90 @@ class Optimizer:
                 f"number: {p.grad!r} (nothing was updated)"
             ) from None
 
-    def _commit(self, lr: float, state: State, order: np.ndarray | None) -> None:
+    def _commit(self, lr: float) -> None:
         self.lr = lr
-        self._state, self._order = state, order
         self.steps += 1
 
-    def _state_in(self, order: np.ndarray | None) -> State:
-        """The state arrays in param order (``order`` None) or in theta order (``order[k]``:
-        the parameter at theta's position k)."""
-        if not self._state or _same(order, self._order):
-            return self._state
-        state = {}
-        for name, s in self._state.items():
-            in_params = s
-            if self._order is not None:
+    def _store_in(self, order: np.ndarray | None) -> None:
+        """Keep the state in ``order`` (``order[k]``: the parameter at position k; None: the
+        order of ``params``), permuting it only if it is stored in another one."""
+        if _same(order, self._stored):
+            return
+        if self._state:
+            n = len(self.params)
+            to_params = np.arange(n) if self._stored is None else self._stored
+            for name, s in self._state.items():
                 in_params = np.empty_like(s)
-                in_params[self._order] = s
-            state[name] = in_params if order is None else in_params[order]
-        return state
+                in_params[to_params] = s
+                self._state[name] = in_params if order is None else in_params[order]
+        self._stored = order
 
-    def _layout_of(self, order: Sequence[Value]) -> tuple[Any, np.ndarray, bool]:
-        """Where this optimizer's parameters sit in ``order``: (key, positions, whole). With
-        ``whole`` (the same Values, any order) ``positions[k]`` is the parameter at theta's k;
-        otherwise ``positions[i]`` is the theta position of parameter i."""
-        if self._layout is not None and self._layout[0] is order and len(order) == self._n:
-            return self._layout
+    def _layout_of(self, order: Sequence[Value]) -> tuple[np.ndarray | None, bool]:
+        """Where this optimizer's parameters sit in ``order``: (positions, whole). With
+        ``whole`` (the same Values, any order) ``positions[k]`` is the index of the parameter
+        at theta's k (None when that is k itself); otherwise ``positions[i]`` is the theta
+        position of parameter i. Cached on the Values of ``order``, not on the object: a
+        list changed in place gets a new layout."""
+        key = order if type(order) is tuple else tuple(order)
+        cached = self._layout
+        if cached is not None and (cached[0] is key or cached[0] == key):  # identity per item
+            return cached[1], cached[2]
         index = {id(p): i for i, p in enumerate(self.params)}
-        self._n = len(order)
-        if len(order) == len(self.params) and all(id(v) in index for v in order):
-            layout = (order, np.array([index[id(v)] for v in order], dtype=np.int64), True)
+        where: dict[int, int] = {}
+        for k, v in enumerate(key):
+            if id(v) in where:
+                raise ValueError(
+                    f"{type(self).__name__}.step_arrays: order holds a parameter twice "
+                    f"(positions {where[id(v)]} and {k}: {v!r})"
+                )
+            where[id(v)] = k
+        if len(key) == len(self.params) and all(id(v) in index for v in key):
+            positions = np.array([index[id(v)] for v in key], dtype=np.int64)
+            if (positions == np.arange(len(positions))).all():
+                positions = None
+            layout = (key, positions, True)
         else:
-            where = {id(v): k for k, v in enumerate(order)}
             missing = [p for p in self.params if id(p) not in where]
             if missing:
                 raise ValueError(
                     f"{type(self).__name__}.step_arrays: {len(missing)} of the optimizer's "
                     "parameters are not among the arrays' (order)"
                 )
-            layout = (order, np.array([where[id(p)] for p in self.params], dtype=np.int64), False)
+            positions = np.array([where[id(p)] for p in self.params], dtype=np.int64)
+            layout = (key, positions, False)
         self._layout = layout
-        return layout
+        return layout[1], layout[2]
 
     def _vector(self, name: str) -> list[float] | None:
         """A state vector in parameter order, as floats (None before it exists)."""
-        state = self._state_in(None)
-        return state[name].tolist() if name in state else None
+        s = self._state.get(name)
+        if s is None:
+            return None
+        if self._stored is None:
+            return s.tolist()
+        in_params = np.empty_like(s)
+        in_params[self._stored] = s
+        return in_params.tolist()
+
+    def _buffers(self, n: int, count: int) -> list[np.ndarray]:
+        """``count`` scratch arrays of ``n`` floats, made once (an update allocates nothing)."""
+        if len(self._scratch) < count or self._scratch[0].shape != (n,):
+            self._scratch = [np.empty(n) for _ in range(count)]
+        return self._scratch
+
+
+def _check_arrays(opt: Optimizer, theta: Any, grad: Any, n: int) -> None:
+    for name, a in (("theta", theta), ("grad", grad)):
+        if not isinstance(a, np.ndarray) or a.dtype != np.float64 or a.shape != (n,):
+            what = (
+                f"{type(a).__name__} of shape {a.shape} and dtype {a.dtype}"
+                if isinstance(a, np.ndarray)
+                else type(a).__name__
+            )
+            raise ValueError(
+                f"{type(opt).__name__}.step_arrays: {name} must be a float64 array of shape "
+                f"({n},) (one entry per parameter of order), got {what} (nothing was updated)"
+            )
 
 
 def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
@@ -220,17 +265,27 @@ class SGD(Optimizer):
         """The momentum buffer per parameter (None before the first step with momentum)."""
         return self._vector("velocity")
 
-    def update(
-        self, theta: np.ndarray, grad: np.ndarray, lr: float, state: State
-    ) -> tuple[np.ndarray, State]:
+    def update(self, theta: np.ndarray, grad: np.ndarray, lr: float, state: State) -> None:
         mu, wd = self.momentum, self.weight_decay
-        g = grad + wd * theta if wd else grad
+        s1, s2 = self._buffers(theta.size, 2)
+        g = grad
+        if wd:  # g = grad + wd * theta
+            np.multiply(theta, wd, out=s1)
+            g = np.add(grad, s1, out=s1)
         if mu:
             v = state.get("velocity")
-            v = g.copy() if v is None else mu * v + g
-            state = {"velocity": v}
-            g = g + mu * v if self.nesterov else v
-        return theta - lr * g, state
+            if v is None:  # v = g at first
+                v = state["velocity"] = g.copy()
+            else:  # v = mu * v + g
+                np.multiply(v, mu, out=v)
+                np.add(v, g, out=v)
+            if self.nesterov:  # g + mu * v
+                np.multiply(v, mu, out=s2)
+                g = np.add(g, s2, out=s2)
+            else:
+                g = v
+        np.multiply(g, lr, out=s2)  # theta - lr * g
+        np.subtract(theta, s2, out=theta)
 
 
 class Adam(Optimizer):
@@ -269,20 +324,32 @@ class Adam(Optimizer):
         """The second moment per parameter."""
         return self._vector("v") or [0.0] * len(self.params)
 
-    def update(
-        self, theta: np.ndarray, grad: np.ndarray, lr: float, state: State
-    ) -> tuple[np.ndarray, State]:
+    def update(self, theta: np.ndarray, grad: np.ndarray, lr: float, state: State) -> None:
         (b1, b2), eps, wd = self.betas, self.eps, self.weight_decay
         t = self.steps + 1
         step_size = lr / (1 - b1**t)
         root_bc2 = (1 - b2**t) ** 0.5  # ** 0.5, not sqrt: torch's exact arithmetic
-        g = grad + wd * theta if wd else grad
-        m, v = state.get("m"), state.get("v")
-        if m is None:
-            m, v = np.zeros_like(theta), np.zeros_like(theta)
-        m = m + (g - m) * (1 - b1)  # torch's lerp, in the same order
-        v = v * b2 + (1 - b2) * g * g
-        return theta - step_size * (m / (np.sqrt(v) / root_bc2 + eps)), {"m": m, "v": v}
+        s1, s2 = self._buffers(theta.size, 2)
+        g = grad
+        if wd:  # g = grad + wd * theta
+            np.multiply(theta, wd, out=s1)
+            g = np.add(grad, s1, out=s1)
+        if "m" not in state:
+            state["m"], state["v"] = np.zeros_like(theta), np.zeros_like(theta)
+        m, v = state["m"], state["v"]
+        np.subtract(g, m, out=s2)  # m = m + (g - m) * (1 - b1): torch's lerp, in its order
+        np.multiply(s2, 1 - b1, out=s2)
+        np.add(m, s2, out=m)
+        np.multiply(g, 1 - b2, out=s2)  # v = v * b2 + (1 - b2) * g * g
+        np.multiply(s2, g, out=s2)
+        np.multiply(v, b2, out=v)
+        np.add(v, s2, out=v)
+        np.sqrt(v, out=s2)  # theta - step_size * (m / (sqrt(v) / root_bc2 + eps))
+        np.divide(s2, root_bc2, out=s2)
+        np.add(s2, eps, out=s2)
+        np.divide(m, s2, out=s2)
+        np.multiply(s2, step_size, out=s2)
+        np.subtract(theta, s2, out=theta)
 
 
 def _check_range(opt: Optimizer, name: str, x: Any, low: float, high: float = math.inf) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 import time
@@ -15,7 +16,7 @@ from autograd import Value, no_grad
 from autograd.gc_pause import gc_paused
 from autograd.grad_mode import restores_grad_mode
 
-from . import data
+from . import data, losses
 from .losses import mse
 from .optim import SGD, Optimizer
 from .progress import progress as progress_display
@@ -159,6 +160,14 @@ class EagerTrainer:
     def sync(self) -> None:
         """Make the model's Values current (they always are here)."""
 
+    def scope(self, flops_per_step: float = 0.0) -> contextlib.AbstractContextManager[None]:
+        """What ``fit`` runs its loop in (nothing, for floats)."""
+        return contextlib.nullcontext()
+
+    def predict(self, X: Any) -> None:  # noqa: N803
+        """None: ``fit`` predicts from the model itself."""
+        return None
+
 
 def eager_step(
     model: Callable[[Any], Any], loss: Loss, xs: Sequence[Any], ys: Sequence[Any]
@@ -229,6 +238,7 @@ def fit(
             isinstance(value, bool) or not isinstance(value, int) or value < 1
         ):
             raise ValueError(f"fit: {name} must be None or an int >= 1, got {value!r}")
+    loss = loss_function(loss)
     optimizer = optimizer or SGD(model.parameters(), lr=0.1)
     named = _metrics(metrics, predict(model, X[:1])[0], y)
     if compile:
@@ -237,6 +247,7 @@ def fit(
         trainer: Any = CompiledTrainer(model, loss, optimizer, pause_gc)
     else:
         trainer = EagerTrainer(model, loss, optimizer, pause_gc)
+    source = data.Batcher(X, y, batch_size, arrays=compile)  # X and y converted once
     history = History(metrics={name: [] for name, _ in named})
     if validation_data is not None:
         history.val_metrics = {name: [] for name, _ in named}
@@ -248,10 +259,12 @@ def fit(
     # A compiled trainer keeps the weights in arrays: write them into the model's Values
     # whenever something can look at them (validation, callbacks, snapshots) and at the end.
     observed = bool(callbacks) or validation_data is not None or record is not None
+    scope = trainer.scope(_flops_per_step(model, batch_size or len(X)))
     try:
+        scope.__enter__()
         for epoch in range(epochs):
-            start, total, outs, targets = time.perf_counter(), 0.0, [], []
-            for batch, (xb, yb) in enumerate(data.batches(X, y, batch_size, seed=rng), 1):
+            start, total, outs = time.perf_counter(), 0.0, []
+            for batch, (xb, yb) in enumerate(source.epoch(rng), 1):
                 try:
                     value, out = trainer.step(xb, yb)
                 except Exception as e:  # an op's error (overflow, a domain): say where it was
@@ -271,7 +284,7 @@ def fit(
                     )
                 total += value * len(xb)
                 outs.append(out)
-                targets += yb
+            targets = source.epoch_targets()
             if observed:
                 trainer.sync()  # validation, callbacks and snapshots see the model now
             history.loss.append(total / len(X))
@@ -285,14 +298,51 @@ def fit(
             stop = any([cb(epoch, history) for cb in callbacks or ()])  # every callback runs
             last = stop or epoch == epochs - 1
             if record is not None and ((epoch + 1) % record == 0 or last):
-                history.snapshots.append(snapshot(model, loss, named, X, y, epoch + 1))
+                preds = trainer.predict(X)
+                history.snapshots.append(snapshot(model, loss, named, X, y, epoch + 1, preds))
             if stop:
                 history.stopped_early = True
                 break
     finally:
-        trainer.sync()  # however fit ends (the last epoch, a callback, an error, Ctrl-C)
-        display.close()
+        try:
+            trainer.sync()  # however fit ends (the last epoch, a callback, an error, Ctrl-C)
+        finally:
+            scope.__exit__(None, None, None)
+            display.close()
     return history
+
+
+LOSSES: dict[str, Loss] = {
+    "mse": losses.mse,
+    "sse": losses.sse,
+    "hinge": losses.hinge,
+    "binary_cross_entropy": losses.binary_cross_entropy,
+    "binary_cross_entropy_with_logits": losses.binary_cross_entropy_with_logits,
+    "cross_entropy": losses.cross_entropy,
+}
+
+
+def loss_function(loss: Any) -> Loss:
+    """``loss`` itself if it is a function; the loss of that name from ``LOSSES`` if a name."""
+    if isinstance(loss, str):
+        if loss not in LOSSES:
+            raise ValueError(f"fit: unknown loss {loss!r}; known: {', '.join(LOSSES)}")
+        return LOSSES[loss]
+    if not callable(loss):
+        raise TypeError(
+            "fit: loss must be a function loss(preds, targets) -> Value or a loss name "
+            f"({', '.join(LOSSES)}), got {type(loss).__name__} {loss!r}"
+        )
+    return loss
+
+
+def _flops_per_step(model: Any, batch: int) -> float:
+    """About how many multiply-adds a step's matrix products make: 3 per weight and sample
+    (forward, and the two products of backward)."""
+    try:
+        return 3.0 * len(model.parameters()) * batch
+    except (AttributeError, TypeError):
+        return 0.0
 
 
 def _where(epoch: int, epochs: int, batch: int, batches: int) -> str:
@@ -319,14 +369,25 @@ def snapshot(
     X: Sequence[Any],  # noqa: N803
     y: Sequence[Any],
     epoch: int,
+    preds: list[Any] | None = None,
 ) -> Snapshot:
-    """The model's parameters now, with the loss and metrics they give on (X, y)."""
-    preds = _predict_fast(model, X)
+    """The model's parameters now, with the loss and metrics they give on (X, y). ``preds``
+    are the model's outputs on X, if already computed (by a compiled program). The loss gets
+    the predictions as Values, as in training (a custom loss may call their methods)."""
+    if preds is None:
+        preds = _predict_fast(model, X)
     with no_grad():
-        value = float(loss(preds, list(y)))
+        value = float(loss(_as_values(preds), list(y)))
     metrics = {name: float(metric(preds, y)) for name, metric in named}
     params = tuple(float(p.data) for p in model.parameters())
     return Snapshot(epoch, params, value, metrics)
+
+
+def _as_values(preds: Any) -> Any:
+    """Predictions as Values, nested as they are (made under no_grad: no graph)."""
+    if isinstance(preds, (list, tuple)):
+        return [_as_values(p) for p in preds]
+    return Value(float(preds))
 
 
 def _predict_fast(model: Any, X: Sequence[Any]) -> list[Any]:  # noqa: N803

@@ -6,20 +6,24 @@ forward (``tape(*args)``) and backward (``tape.backward()``). ``print(tape)`` sh
 :class:`BatchTape` traces a model on *one sample* and replays it on a whole batch, every slot a
 vector over the samples (JAX's ``vmap`` idea on our tape); ``fit(compile=True)`` runs on it.
 
-The package, in the order a trace goes through it:
+The pipeline, one module a stage (``docs/tape.md`` walks it with an example)::
 
-- ``pytree``: arguments and results as flat numbers and shape keys, and back;
-- ``record``: running ``fn`` on Values and keeping its rows (inputs, parameters, literals,
-  guards) as arrays; the Values are dropped once compiled;
-- ``passes``: pure functions over the rows: use counts, linear fusion (``b + w0 x0 + ...`` is one
-  node), which nodes depend on the batch, which need gradients, levels; slot allocation;
-- ``lower``: each level's groups as kernels (a dense layer, or a convolution, as one matrix
-  product);
-- ``kernels`` (over ``operands``): the numpy calls a group runs, forward and backward, every op
-  from the table (``OPS[name].fwd(NUMPY, ...)``; ``adapters``: two rules run in place);
-- ``program``: the compiled program and its runtime, buffers per batch size; ``diagnostics``:
-  guards and domain errors; ``watch``: noticing a parameter replaced since tracing;
-- ``tape``: :func:`trace` and :class:`Tape`; ``batch``: :class:`BatchTape`.
+    fn, example args --pytree--> flat numbers and shape keys
+      --record-->   Recording: rows ``%5 = mul(%1, %3)``, leaves (inputs, parameters, literals),
+                    guards                                        print(tape) shows this stage
+      --passes-->   Analysis (``passes.analyze``): use counts, linear fusion, batched nodes,
+                    nodes that need a gradient, groups by level    tape.stats counts it
+      --lower-->    kernels over slots (``slots.Slots`` hands the slots out; ``kernels``,
+                    ``linear``, ``operands``, ``adapters``: the numpy calls)
+                                                                   tape.kernels lists them
+      --program-->  Program: the kernels bound to buffers per batch size, guards
+                    (``diagnostics``)
+      --runner-->   Runner: load the parameters, run forward and backward, hand the
+                    gradients back; shared by Tape (``tape``, ``traced``), BatchTape
+                    (``batch``: the model and the loss head) and fit(compile=True)
+
+``watch`` notices a parameter replaced since tracing; ``errors`` holds StructureError and
+``check=True``'s comparison (a leaf: every stage may raise, none imports another for it).
 
 numpy is imported on the first trace: the engine itself needs only the standard library.
 """
@@ -28,7 +32,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .tape import CHECK_TOLERANCE, StructureError, Tape, trace
+from .errors import CHECK_TOLERANCE, StructureError
+from .tape import Tape, trace
 
 __all__ = ["BatchTape", "CHECK_TOLERANCE", "StructureError", "Tape", "trace"]
 

@@ -12,7 +12,6 @@ at either zero), so results are the same. The table stays the definition.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -29,6 +28,7 @@ class InPlace:
 
     forward: Callable[[Any, Any], Any] | None
     backward: Callable[[Any, Any, Any, Any], Callable[[], None]] | None
+    exact: bool = True  # backward gives the rule's numbers everywhere (else: where finite)
 
 
 def _tanh_backward(g: Any, out: Any, x: Any, dst: Any) -> Callable[[], None]:
@@ -44,15 +44,15 @@ def _relu_backward(g: Any, out: Any, x: Any, dst: Any) -> Callable[[], None]:
     """where(x <= 0, 0.0, g) without a select: g times a 0/1 mask, the same number wherever g
     is finite (0 * g is -0.0 for a negative g: equal to 0.0, as above). A select on a layer's
     signs is eight times slower than a multiply on a large layer (its branches cannot be
-    predicted); where g holds an inf or a nan, the rule itself runs. The mask is read off the
-    output: relu(x) != 0 exactly where x > 0 or x is nan (whose gradient relu passes on)."""
+    predicted). Where g holds an inf or a nan the two differ (inf * 0 is nan): the nan then
+    reaches the gradients the program returns, and the program, checking those once per
+    backward pass, runs the rule itself instead (``Program.backward``). The mask is read off
+    the output: relu(x) != 0 exactly where x > 0 or x is nan (whose gradient relu passes on)."""
     keep = np.empty(np.shape(x), dtype=bool)
 
     def run() -> None:
         np.not_equal(out, 0.0, out=keep)
         np.multiply(g, keep, out=dst)
-        if not math.isfinite(np.add.reduce(g, axis=None)):
-            np.copyto(dst, np.where(x <= 0, 0.0, g))
 
     return run
 
@@ -63,7 +63,7 @@ def _relu_forward(x: Any, out: Any) -> None:
 
 
 FAST: dict[str, InPlace] = {
-    "relu": InPlace(_relu_forward, _relu_backward),
+    "relu": InPlace(_relu_forward, _relu_backward, exact=False),
     "tanh": InPlace(partial(np.tanh), _tanh_backward),
     "neg": InPlace(partial(np.negative), None),
     "stop_gradient": InPlace(lambda x, out: np.copyto(out, x), None),

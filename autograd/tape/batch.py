@@ -27,7 +27,6 @@ the Values yourself. ``load()`` also checks that no parameter was replaced since
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -35,12 +34,14 @@ import numpy as np
 
 from ..gc_pause import gc_paused
 from ..grad_mode import enable_grad
-from ..value import Value, data_of
+from ..value import Value
 from . import pytree
+from .errors import check_close
 from .operands import contiguous
 from .program import Program
+from .pytree import samples_of
 from .record import Recording
-from .tape import check_close
+from .runner import Runner
 from .watch import ParameterWatch
 
 Model = Callable[[Any], Any]
@@ -73,12 +74,12 @@ class BatchTape:
         self.extra = list(parameters)
         self.own_parameters, self.check = own_parameters, check
         self.program: Program | None = None
+        self.runner: Runner | None = None
         self._sample_shape: Any = None
         self._heads: dict[Any, _Head] = {}
         self._last: _Head | None = None
         self._loaded = False  # theta holds the parameters (sync may write them back)
         self._grad_ready = False  # grad holds a whole backward pass (sync may write it back)
-        self.buf: Any = None
 
     # ---- the parameters -------------------------------------------------------------------------
     @property
@@ -91,8 +92,7 @@ class BatchTape:
     @property
     def theta(self) -> np.ndarray:
         """The parameters as one flat array (a view the replays read: update it in place)."""
-        program = self._program()
-        return program.u[program.pslice]
+        return self._runner().theta
 
     @theta.setter
     def theta(self, values: Any) -> None:  # ``tape.theta -= lr * tape.grad`` works in place
@@ -101,15 +101,12 @@ class BatchTape:
     @property
     def grad(self) -> np.ndarray:
         """The gradient of the last ``backward()``, in ``parameters`` order."""
-        program = self._program()
-        return program.gu[program.pslice]
+        return self._runner().grad
 
     def load(self) -> None:
         """Read the Values' ``.data`` into ``theta`` (after you changed them), first checking
         that each is still the Value the model and loss hold (StructureError if replaced)."""
-        program = self._program()
-        self.watch.check()
-        program.u[program.pslice] = list(map(data_of, program.params))
+        self._runner().load()
         self._loaded = True
 
     def sync(self) -> None:
@@ -119,23 +116,20 @@ class BatchTape:
         Only what the arrays really hold is written: nothing before the parameters were loaded
         (an interrupt during set-up leaves the model as it was), and the gradients only after a
         whole backward pass (an interrupt inside one leaves ``.grad`` as it was)."""
-        program = self._program()
-        if not self._loaded:
+        if self.program is None:
+            raise RuntimeError("BatchTape: call it on a batch first (nothing is traced yet)")
+        if not self._loaded or self.runner is None:  # set-up interrupted: nothing to write
             return
-        params, theta = program.params, self.theta.tolist()
-        if self._grad_ready:
-            for p, x, g in zip(params, theta, self.grad.tolist()):
-                p.data = x
-                p.grad = g
-        else:
-            for p, x in zip(params, theta):
-                p.data = x
+        self.runner.write_back(grads=self._grad_ready)
         self._loaded = False
 
     def _program(self) -> Program:
-        if self.program is None:
+        return self._runner().program
+
+    def _runner(self) -> Runner:
+        if self.runner is None:
             raise RuntimeError("BatchTape: call it on a batch first (nothing is traced yet)")
-        return self.program
+        return self.runner
 
     # ---- replay ---------------------------------------------------------------------------------
     def __call__(self, xs: Any, ys: Any) -> tuple[float, list[Any]]:
@@ -148,15 +142,25 @@ class BatchTape:
         ``arrays`` the predictions come as one numpy array, a row per sample (a vector for one
         output), where the model's output is a number or a flat list."""
         with np.errstate(all="ignore"):
-            value, preds = self._call(xs, ys, arrays)
-            self._backward(1.0)
+            return self.replay(xs, ys, arrays)
+
+    def replay(self, xs: Any, ys: Any, arrays: bool = False) -> tuple[float, Any]:
+        """``value_and_grad`` for a loop that has entered ``np.errstate(all="ignore")`` once
+        around all its steps (``fit`` does)."""
+        value, preds = self._call(xs, ys, arrays)
+        self._backward(1.0)
         return value, preds
+
+    @property
+    def sample_shape(self) -> Any:
+        """The shape of one sample the model was traced on (None before it was)."""
+        return self._sample_shape
 
     def _call(self, xs: Any, ys: Any, arrays: bool = False) -> tuple[float, Any]:
         samples, targets, head = self._prepare(xs, ys)
         self._grad_ready = False
         out = self._forward(samples)
-        value = head.forward(out, targets.data, self._theta)
+        value = head.forward(out, targets.data, self.runner.theta)
         self._last = head
         if self.check:
             self._eager = _eager_step(self, xs, ys, value, out)
@@ -171,8 +175,9 @@ class BatchTape:
             self._backward(float(seed))
 
     def _backward(self, seed: float) -> None:
-        head, program, grad = self._last, self.program, self._grad
-        program.backward(self.buf, head.backward(seed))
+        head, runner = self._last, self.runner
+        grad = runner.grad
+        runner.backward(head.backward(seed))
         if self.n_graph_params < grad.size:  # no model kernel writes these: clear, then add
             grad[self.n_graph_params :] = 0.0
         head.add_parameter_grads(grad)
@@ -180,8 +185,7 @@ class BatchTape:
             _compare_grads(self, seed)
         self._grad_ready = True
         if not self.own_parameters:
-            for p, g in zip(program.params, grad.tolist()):
-                p.grad += g
+            runner.add_grads()
 
     def predict(self, xs: Any) -> list[Any]:
         """The model's outputs on a batch, as floats, without the loss."""
@@ -207,15 +211,8 @@ class BatchTape:
         return samples, targets, head
 
     def _forward(self, samples: np.ndarray) -> np.ndarray:
-        program = self.program
         n = samples.shape[0]
-        buf = self.buf
-        if buf is None or buf.batch != n:
-            self.buf = buf = program.buffers(n)
-        if program.n_inputs:
-            buf.vb[: program.n_inputs] = samples.reshape(n, -1).T
-        program.forward(buf)
-        return buf.vb[program.out_rows]
+        return self.runner.forward(samples.reshape(n, -1).T, n)
 
     def _predictions(self, out: np.ndarray, arrays: bool = False) -> Any:
         key = self.out_key
@@ -240,16 +237,15 @@ class BatchTape:
         if self.program is not None and self._loaded:
             self.sync()  # trained numbers not yet in the Values must not go with the old arrays
         self._loaded = self._grad_ready = False  # before the new (zero) arrays exist
+        self.runner = None
         rec = self.recording
         graph = set(rec.params.values())
         extra = [p for p in dict.fromkeys(extra) if p not in graph]
         self.program = Program(rec, input_grads=False, extra_params=extra, seeds=None)
         self.n_graph_params = len(rec.params)
-        self.watch = ParameterWatch((self.model, self.loss), self.program.params)
+        watch = ParameterWatch((self.model, self.loss), self.program.params)
+        self.runner = Runner(self.program, watch)
         self._parameters = tuple(self.program.params)
-        self._theta = self.program.u[self.program.pslice]
-        self._grad = self.program.gu[self.program.pslice]
-        self.buf = None
         self._heads = {}
 
     def _head(self, samples: np.ndarray, targets: pytree.Flat, out: np.ndarray) -> _Head:
@@ -277,78 +273,45 @@ class BatchTape:
 
 
 class _Head:
-    """The loss traced on one batch size: its program and where it meets the model's."""
+    """The loss traced on one batch size: its program and where it meets the model's (its
+    parameters are read from the model's ``theta``; its gradients added into its ``grad``)."""
 
     def __init__(self, rec: Recording, model: Program, n_outputs: int, n_preds: int) -> None:
         wants = [True] * n_preds + [False] * (rec.n_inputs - n_preds)  # not the targets
-        self.program = Program(rec, input_grads=wants, seeds=1, param_order=model.params)
-        self.buf = self.program.buffers(1)
-        self.n_outputs = n_outputs
+        program = Program(rec, input_grads=wants, seeds=1, param_order=model.params)
+        self.runner = Runner(program)
+        buf = self.runner.buffers(1)  # a loss program always runs on one column
+        self.n_outputs, self.n_preds = n_outputs, n_preds
         position = {id(p): i for i, p in enumerate(model.params)}
-        self.index = np.array([position[id(p)] for p in self.program.params], dtype=np.int64)
-        self.slice = contiguous(self.index)
+        index = np.array([position[id(p)] for p in program.params], dtype=np.int64)
+        self.index = contiguous(index) or index
+        # Views made once: where the predictions and targets go, where the loss and the
+        # predictions' gradients come from.
+        inputs = buf.per_sample[: program.n_inputs, 0]
+        self.preds_in = inputs[:n_preds].reshape(-1, n_outputs)  # (samples, outputs), a view
+        self.targets_in = inputs[n_preds:]
+        self.loss_row = int(program.out_rows[0])
+        self.pred_grads = buf.per_sample_grads[:n_preds, 0].reshape(-1, n_outputs).T
 
     def forward(self, preds: np.ndarray, targets: Any, theta: np.ndarray) -> float:
         """The loss on the model's outputs ``preds`` (outputs x batch) and the targets."""
-        program, vb = self.program, self.buf.vb
-        k = self.n_preds = preds.size
-        vb[:k, 0] = preds.T.ravel()
-        if program.n_inputs > k:
-            vb[k : program.n_inputs, 0] = targets
-        if self.index.size:
-            program.u[: self.index.size] = theta[self.slice or self.index]
-        program.forward(self.buf)
-        return float(vb[program.out_rows[0], 0])
+        runner = self.runner
+        if runner.theta.size:
+            runner.load_from(theta, self.index)
+        self.preds_in[...] = preds.T
+        self.targets_in[...] = targets
+        runner.program.forward(runner.buf)
+        return float(runner.buf.per_sample[self.loss_row, 0])
 
     def backward(self, seed: float) -> np.ndarray:
         """The loss's gradient for every prediction, shaped (outputs, batch)."""
-        self.program.backward(self.buf, seed)
-        return self.buf.gb[: self.n_preds, 0].reshape(-1, self.n_outputs).T
+        self.runner.backward(seed)
+        return self.pred_grads
 
     def add_parameter_grads(self, grad: np.ndarray) -> None:
-        if self.index.size:
-            g = self.program.gu[: self.index.size]
-            if self.slice:
-                grad[self.slice] += g
-            else:
-                grad[self.index] += g
-
-
-def samples_of(xs: Any) -> np.ndarray:
-    """A batch of samples as a float array with the batch first (numbers only)."""
-    if isinstance(xs, np.ndarray) and xs.dtype.kind in "biuf":
-        a = xs
-    else:
-        a = _rows(xs) if type(xs) is list else None
-        if a is None:
-            try:
-                a = np.asarray(xs)
-            except ValueError:  # ragged
-                a = np.empty(0, dtype=object)
-        if a.dtype.kind not in "biuf":
-            raise TypeError(
-                "BatchTape: a batch must be numbers (a list of samples of one shape, or an "
-                f"array with the batch first), got {type(xs).__name__} of dtype {a.dtype}"
-            )
-    if a.ndim == 0 or a.shape[0] == 0:
-        raise ValueError(f"BatchTape: a batch needs at least one sample, got shape {a.shape}")
-    return a.astype(float, copy=False)
-
-
-def _rows(xs: list[Any]) -> np.ndarray | None:
-    """A list of equally long lists of numbers as an (n, k) array, twice as fast as asarray;
-    None when it is anything else (numpy then decides)."""
-    if not xs or type(xs[0]) is not list or set(map(type, xs)) != {list}:
-        return None
-    lengths = set(map(len, xs))
-    k = len(xs[0])
-    if lengths != {k} or not k or not {type(x) for x in xs[0]} <= {float, int}:
-        return None
-    try:
-        flat = np.fromiter(itertools.chain.from_iterable(xs), float, len(xs) * k)
-    except (TypeError, ValueError):
-        return None
-    return flat.reshape(len(xs), k)
+        """Add the loss's own parameter gradients (a penalty's) into the model's ``grad``."""
+        if self.runner.grad.size:
+            grad[self.index] += self.runner.grad
 
 
 # ---- check=True ---------------------------------------------------------------------------------

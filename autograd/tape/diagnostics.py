@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from .errors import StructureError
 from .operands import Buffers
-from .passes import Slots
 from .record import Recording
-from .tape import StructureError
+from .slots import Slots
 
 _COMPARE = {
     "<": np.less,
@@ -118,5 +118,5 @@ def _values(buf: Buffers, places: list[Any]) -> np.ndarray:
             out[k] = p
         else:
             space, slot = p
-            out[k] = buf.vb[slot] if space == "b" else buf.u[slot]
+            out[k] = buf.per_sample[slot] if space == "b" else buf.shared[slot]
     return out

@@ -5,9 +5,8 @@ and writes its outputs (consecutive slots). ``bind(buffers)`` turns a kernel int
 calls on views of those arrays, so a replay is a list of calls and no bookkeeping:
 
 - :class:`Apply`: an op of the table, ``out = op.fwd(NUMPY, *xs)``, backward by ``op.vjp``;
-- :class:`Sums`: linear nodes ``Σ a_k b_k + Σ c_l``, one segment per member;
-- :class:`Grid`: linear nodes whose products form a grid (every weight row meets every input
-  row: the neurons of a layer, or a convolution's filters and windows): one matrix product;
+- :class:`~.linear.Sums` and :class:`~.linear.Grid` (in ``linear.py``): fused linear nodes
+  ``Σ a_k b_k + Σ c_l``, a few numpy calls per group, or one matrix product;
 - :class:`Broadcast`: an unbatched value copied into a row (an output that is the same for
   every sample).
 
@@ -45,10 +44,20 @@ class Kernel:
         raise NotImplementedError
 
     def out_values(self, buf: Buffers) -> np.ndarray:
-        return (buf.vb if self.out_batched else buf.u)[self.out]
+        return (buf.per_sample if self.out_batched else buf.shared)[self.out]
 
     def out_grads(self, buf: Buffers) -> np.ndarray:
-        return (buf.gb if self.out_batched else buf.gu)[self.out]
+        return (buf.per_sample_grads if self.out_batched else buf.shared_grads)[self.out]
+
+    def __repr__(self) -> str:
+        """``Grid(16x2 weights @ 2 rows) -> rows 2:18``: what it computes, where it writes."""
+        where = "rows" if self.out_batched else "entries"
+        return (
+            f"{type(self).__name__}({self.describe()}) -> {where} {self.out.start}:{self.out.stop}"
+        )
+
+    def describe(self) -> str:
+        return ""
 
 
 class Apply(Kernel):
@@ -64,6 +73,10 @@ class Apply(Kernel):
 
     def operands(self) -> list[Operand]:
         return self.xs
+
+    def describe(self) -> str:
+        n = self.out.stop - self.out.start
+        return f"{self.op.name} x{n}"
 
     def _const(self, n: int) -> tuple[Any, ...]:
         if not self.op.has_arg:
@@ -83,6 +96,13 @@ class Apply(Kernel):
                 fills.append(fill)
         buf.notes[id(self)] = xs
         tail = self._const(out.shape[0])
+        stacked = self._stacked(buf)
+        if stacked is not None:  # max or select over one block of slots: a call or two
+            forward = [*fills, _stacked_forward(self, xs, stacked, out, buf)]
+            backward = []
+            if self.backward_needed and any(o.needs for o in self.xs):
+                backward.append(self._stacked_backward(buf, xs, stacked, out))
+            return forward, backward
         fast = FAST.get(self.op.name)
         if fast is not None and fast.forward is not None and len(xs) == 1 and not tail:
             run: Call = partial(fast.forward, xs[0], out)
@@ -100,6 +120,55 @@ class Apply(Kernel):
             backward.append(self._backward(buf, xs, tail, out, fast))
         return forward, backward
 
+    def _stacked(self, buf: Buffers) -> np.ndarray | None:
+        """For max and select: their (value) inputs as one (inputs, members[, batch]) view,
+        where the slots allow it (each member's inputs consecutive: a row of logits)."""
+        first = STACKED.get(self.op.name)
+        opds = self.xs[first:] if first is not None else []
+        if len(opds) < 2 or len({o.space for o in opds}) != 1 or self.const is not None:
+            return None
+        if opds[0].batched != self.out_batched:
+            return None
+        slots = np.stack([o.slots for o in opds]).T.copy()  # (members, inputs)
+        if contiguous(slots.ravel()) is None:
+            return None
+        tail = tail_shape(opds[0], self.out_batched, buf.batch)
+        view, fill = read(Operand(opds[0].space, slots), buf, tail)
+        if fill is not None:
+            return None
+        return np.moveaxis(view, 1, 0)
+
+    def _stacked_backward(self, buf: Buffers, xs: list[Any], stacked: Any, out: Any) -> Call:
+        """The gradient into the one input each member picked (max: the first largest, or the
+        first nan; select: the index), by an indexed add: as the rule's where(k == i, g, 0)
+        added into each input, without the zeros. Falls back to the rule where the inputs'
+        gradient modes differ."""
+        first = STACKED[self.op.name]
+        opds = self.xs[first:]
+        modes = {o.mode for o in opds}
+        if len(modes) != 1 or not all(o.needs for o in opds):
+            return self._backward(buf, xs, (), out, None)
+        slots = np.stack([o.slots for o in opds]).T.copy()
+        grads = buf.grads_in(opds[0].space)[contiguous(slots.ravel())]
+        g_all = np.moveaxis(grads.reshape(stacked.shape[1], stacked.shape[0], -1), 1, 0)
+        g = self.out_grads(buf).reshape(stacked.shape[1], -1)
+        rows = np.arange(g.shape[0])[:, None]
+        cols = np.arange(g.shape[1])[None, :]
+        picked = np.empty(g.shape, dtype=np.int64)
+        assign = modes == {"assign"}
+        name = self.op.name
+
+        def back() -> None:
+            if name == "max":
+                np.argmax(stacked.reshape(g_all.shape), axis=0, out=picked)
+            else:
+                np.copyto(picked, xs[0].reshape(g.shape), casting="unsafe")
+            if assign:
+                g_all[...] = 0.0
+            g_all[picked, rows, cols] += g
+
+        return back
+
     def _backward(self, buf: Buffers, xs: list[Any], tail: tuple[Any, ...], out: Any, fast: Any):
         g = self.out_grads(buf)
         sinks = [
@@ -107,15 +176,6 @@ class Apply(Kernel):
             for i, o in enumerate(self.xs)
             if o.needs
         ]
-        if fast is not None and fast.backward is not None and len(xs) == 1 and not tail:
-            _, write, reduce = sinks[0]
-            if (
-                reduce is None
-                and self.xs[0].mode == "assign"
-                and contiguous(self.xs[0].slots.ravel()) is not None
-            ):
-                dst = buf.grads(self.xs[0].space)[contiguous(self.xs[0].slots.ravel())]
-                return fast.backward(g, out, xs[0], dst.reshape(g.shape))
         vjp = self.op.vjp
 
         def back() -> None:
@@ -124,273 +184,54 @@ class Apply(Kernel):
                 gi = gs[i]
                 if gi is None:  # no gradient this time: a first write must still clear
                     gi = 0.0
-                if gi is not None:
-                    if reduce is not None:
-                        if np.shape(gi) != g.shape:
-                            gi = np.broadcast_to(gi, g.shape)
-                        gi = reduce(gi)
-                    write(gi)
+                if reduce is not None:
+                    if np.shape(gi) != g.shape:
+                        gi = np.broadcast_to(gi, g.shape)
+                    gi = reduce(gi)
+                write(gi)
 
+        if fast is not None and fast.backward is not None and len(xs) == 1 and not tail:
+            _, write, reduce = sinks[0]
+            opd = self.xs[0]
+            sl = contiguous(opd.slots.ravel())
+            if reduce is None and opd.mode == "assign" and sl is not None:
+                dst = buf.grads_in(opd.space)[sl]
+                run = fast.backward(g, out, xs[0], dst.reshape(g.shape))
+                if not fast.exact:  # the program reruns the rule where this one may differ
+                    run.exact = back  # type: ignore[attr-defined]
+                return run
         return back
 
 
-class Sums(Kernel):
-    """Linear nodes, one per member ``s``: ``Σ_k a[s,k] b[s,k] + Σ_l c[s,l]``.
-
-    Products come in three parts by where their factors live: ``uu`` (both unbatched), ``ub``
-    (an unbatched weight times a batched value) and ``bb`` (both batched); plain terms in two,
-    ``cu`` and ``cb``, each term with a coefficient (a literal it was multiplied by). A part
-    is absent when no member has it (the group's members agree). The common shapes (one
-    product or one term per member: a loss's ``1 - y * p``, a mean's ``sum * (1/n)``) run as
-    single numpy calls writing straight into their slots.
-    """
-
-    def __init__(
-        self,
-        parts: dict[str, tuple[Operand, Operand]],
-        cs: dict[str, Operand],
-        out: slice,
-        batched: bool,
-    ) -> None:
-        self.parts, self.cs, self.out, self.out_batched = parts, cs, out, batched
-
-    def operands(self) -> list[Operand]:
-        return [o for pair in self.parts.values() for o in pair] + list(self.cs.values())
-
-    def bind(self, buf: Buffers) -> tuple[list[Call], list[Call]]:
-        out = self.out_values(buf)
-        calls: list[Call] = []
-        terms: list[tuple[Any, ...]] = []  # ("product", opd a, a, opd b, b) | ("plain", opd, c)
-        for a, b in self.parts.values():
-            av, fa = read(a, buf, tail_shape(a, self.out_batched, buf.batch))
-            bv, fb = read(b, buf, tail_shape(b, self.out_batched, buf.batch))
-            calls += [f for f in (fa, fb) if f is not None]
-            terms.append(("product", a, av, b, bv))
-        for c in self.cs.values():
-            cv, fc = read(c, buf, tail_shape(c, self.out_batched, buf.batch))
-            if fc is not None:
-                calls.append(fc)
-            terms.append(("plain", c, cv))
-        scratch = np.empty_like(out)
-        for k, term in enumerate(terms):
-            if k == 0:
-                calls.append(_term_into(term, out))
-            else:
-                calls += [_term_into(term, scratch), partial(np.add, out, scratch, out=out)]
-        backward: list[Call] = []
-        if self.backward_needed and any(o.needs for o in self.operands()):
-            backward = self._backward(buf, terms)
-        return calls, backward
-
-    def _backward(self, buf: Buffers, terms: list[tuple[Any, ...]]) -> list[Call]:
-        g = self.out_grads(buf)
-        batched = self.out_batched
-        calls: list[Call] = []
-        for term in terms:
-            if term[0] == "product":
-                _, a, av, b, bv = term
-                pairs = [(a, bv), (b, av)]
-                if a.needs and np.array_equal(a.slots, b.slots) and a.space == b.space:
-                    # Squares (an L2 penalty's p * p): g b + g a is 2 g a exactly, one write.
-                    calls.append(_grad_into(a, bv, g, buf, batched, twice=True))
-                    continue
-            else:
-                _, c, cv = term
-                pairs = [(c, None)]
-            for opd, other in pairs:
-                if opd.needs:
-                    calls.append(_grad_into(opd, other, g, buf, batched))
-        return calls
+# n-ary ops that run on their inputs as one block (max; select after its index): where they
+# start. Each gives the rule's numbers: np.max and np.argmax over the block are the rule's
+# stack-then-reduce, and select takes the indexed input where the index is valid.
+STACKED = {"max": 0, "select": 1}
 
 
-def _term_into(term: tuple[Any, ...], dst: np.ndarray) -> Call:
-    """The call writing one part's sum per member, ``Σ_k a b`` or ``Σ_l coef c``, into
-    ``dst``: a single numpy call for one factor or term per member."""
-    if term[0] == "product":
-        _, _, a, _, b = term
-        if a.shape[1] == 1:
-            return partial(np.multiply, a[:, 0], b[:, 0], out=dst)
-        if a.ndim == 2 and b.ndim == 2 and a.shape[0] == 1:  # one unbatched member: a dot
-            return partial(np.matmul, a, b[0][:, None], out=dst.reshape(1, 1))
-        return lambda: np.copyto(dst, np.add.reduce(a * b, axis=1))
-    _, opd, c = term
-    coef = _coef(opd, c)
-    if c.shape[1] == 1:
-        if coef is None:
-            return partial(np.copyto, dst, c[:, 0])
-        return partial(np.multiply, c[:, 0], coef[:, 0], out=dst)
-    if coef is None:
-        return lambda: np.copyto(dst, np.add.reduce(c, axis=1))
-    return lambda: np.copyto(dst, np.add.reduce(c * coef, axis=1))
+def _stacked_forward(kernel: Apply, xs: list[Any], stacked: Any, out: Any, buf: Buffers) -> Call:
+    if kernel.op.name == "max":
+        return partial(np.max, stacked, axis=0, out=out)
+    fwd = kernel.op.fwd
+    index = xs[0]
+    picked = np.empty(np.shape(out), dtype=np.int64)
+    ok = np.empty(np.shape(out), dtype=bool)
+    rows = np.arange(out.shape[0]).reshape((-1,) + (1,) * (out.ndim - 1))
+    cols = np.arange(out.shape[1])[None, :] if out.ndim == 2 else None
+    k = stacked.shape[0]
 
+    def run() -> None:
+        np.copyto(picked, index, casting="unsafe")
+        np.equal(picked, index, out=ok)  # an integer ...
+        np.logical_and(ok, picked >= 0, out=ok)  # ... in range
+        np.logical_and(ok, picked < k, out=ok)
+        if ok.all():
+            out[...] = stacked[picked, rows] if cols is None else stacked[picked, rows, cols]
+            return
+        out[...] = fwd(NUMPY, *xs)  # the rule: nan where the index is not valid, and the
+        check_finite(kernel, [out], buf)  # domain check names it
 
-def _grad_into(
-    opd: Operand, other: Any, g: np.ndarray, buf: Buffers, batched: bool, twice: bool = False
-) -> Call:
-    """The call adding (or, first, writing) a term's gradient into ``opd``: ``g * other`` for a
-    factor, ``g * coef`` for a plain term; summed over the samples for an unbatched operand of
-    a batched node (a weight's gradient is the sum of its per-sample gradients). ``twice``
-    doubles it (a square's two factors), exactly: x + x."""
-    if twice:
-        write = sink(opd, buf)
-        gk = g[:, None]
-        if batched and not opd.batched:
-            return lambda: write(2.0 * np.add.reduce(gk * other, axis=-1))
-        return lambda: write(2.0 * (gk * other))
-    k = opd.slots.shape[1]
-    coef = None if other is not None else opd.coef
-    sl = contiguous(opd.slots.ravel())
-    if k == 1 and sl is not None and (opd.batched or not batched):
-        # One factor or term per member, straight into consecutive slots: one or two calls.
-        view = buf.grads(opd.space)[sl].reshape(g.shape)
-        factor = other[:, 0] if other is not None else (None if coef is None else coef[:, 0])
-        if factor is not None and factor.ndim < g.ndim:
-            factor = factor.reshape(factor.shape + (1,) * (g.ndim - factor.ndim))
-        if opd.mode == "assign":
-            if factor is None:
-                return partial(np.copyto, view, g)
-            return partial(np.multiply, g, factor, out=view)
-        if factor is None:
-            return partial(np.add, view, g, out=view)
-        scratch = np.empty_like(g)
-        return _two(
-            partial(np.multiply, g, factor, out=scratch), partial(np.add, view, scratch, out=view)
-        )
-    write = sink(opd, buf)
-    gk = g[:, None]
-    if other is not None:
-        grad = (
-            (lambda: np.add.reduce(gk * other, axis=-1))
-            if batched and not opd.batched
-            else (lambda: gk * other)
-        )
-        return lambda: write(grad())
-    scale = _coef(opd, gk) if coef is not None else None
-    if batched and not opd.batched:
-        gu = lambda: np.add.reduce(gk, axis=-1)  # noqa: E731
-        return (lambda: write(gu())) if coef is None else (lambda: write(gu() * coef))
-    return partial(write, gk) if scale is None else (lambda: write(gk * scale))
-
-
-def _two(first: Call, second: Call) -> Call:
-    def both() -> None:
-        first()
-        second()
-
-    return both
-
-
-def _coef(opd: Operand, values: np.ndarray) -> np.ndarray | None:
-    """The operand's coefficients shaped to multiply its values (None: all 1)."""
-    if opd.coef is None:
-        return None
-    return opd.coef.reshape(opd.coef.shape + (1,) * (values.ndim - opd.coef.ndim))
-
-
-class Grid(Kernel):
-    """Linear nodes on a grid: ``out[i, j] = A[i] · X[j] + Σ_l c[i, j, l]``, one matrix product.
-
-    ``A`` (I, K) holds unbatched weights (a layer's neurons, a convolution's filters), ``X``
-    (J, K) batched rows (the layer's inputs, J = 1; or a convolution's windows, J positions);
-    members are ordered (i, j). ``cu`` (unbatched, e.g. biases) and ``cb`` (batched) have
-    shape (I or 1, J or 1, L): a term repeated along a side is stored once.
-    """
-
-    def __init__(
-        self, a: Operand, x: Operand, cu: Operand | None, cb: Operand | None, out: slice
-    ) -> None:
-        self.a, self.x, self.cu, self.cb, self.out = a, x, cu, cb, out
-        self.out_batched = True
-
-    def operands(self) -> list[Operand]:
-        return [o for o in (self.a, self.x, self.cu, self.cb) if o is not None]
-
-    def bind(self, buf: Buffers) -> tuple[list[Call], list[Call]]:
-        n = buf.batch
-        (ni, k), j = self.a.slots.shape, self.x.slots.shape[0]
-        out = buf.vb[self.out].reshape(ni, j * n)
-        out3 = out.reshape(ni, j, n)
-        av, fa = read(self.a, buf, ())
-        # X as (K, J * batch): for each input k, its rows in every window j side by side.
-        xv, fx = read(Operand("b", self.x.slots.T.copy()), buf, (n,))
-        xv = xv.reshape(k, j * n)
-        calls: list[Call] = [f for f in (fa, fx) if f is not None]
-        calls.append(partial(np.matmul, av, xv, out=out))
-        for c, batched in ((self.cu, False), (self.cb, True)):
-            if c is not None:
-                cv, fc = read(c, buf, (n,) if batched else ())
-                if fc is not None:
-                    calls.append(fc)
-                calls.append(_add_terms(out3, cv, _coef(c, cv), batched))
-        backward = self._backward(buf, av, xv, ni, j, n) if self.backward_needed else []
-        return calls, backward
-
-    def _backward(self, buf: Buffers, av: Any, xv: Any, ni: int, j: int, n: int) -> list[Call]:
-        g = buf.gb[self.out].reshape(ni, j * n)
-        g3 = g.reshape(ni, j, n)
-        calls: list[Call] = []
-        if self.a.needs:
-            calls.append(_matmul_into(self.a, buf, g, xv.T))
-        if self.x.needs:
-            xt = Operand("b", self.x.slots.T.copy(), needs=True, mode=self.x.mode)
-            calls.append(_matmul_into(xt, buf, av.T, g))
-        if self.cu is not None and self.cu.needs:
-            calls.append(_bias_grad(self.cu, buf, g, g3))
-        if self.cb is not None and self.cb.needs:
-            write_b = sink(self.cb, buf)
-            shape = self.cb.slots.shape
-            k = 1.0 if self.cb.coef is None else self.cb.coef[..., None]
-            calls.append(lambda: write_b(_reduce_sides(g3, shape)[:, :, None, :] * k))
-        return calls
-
-
-def _bias_grad(cu: Operand, buf: Buffers, g: np.ndarray, g3: np.ndarray) -> Call:
-    """The gradient of unbatched plain terms: summed over the samples and over the side the
-    term repeats along (a filter's bias over every window)."""
-    sl = contiguous(cu.slots.ravel())
-    if cu.slots.shape[1:] == (1, 1) and sl is not None and cu.mode == "assign" and cu.coef is None:
-        view = buf.grads("u")[sl]
-        return partial(np.add.reduce, g, axis=1, out=view)
-    write = sink(cu, buf)
-    shape = cu.slots.shape
-    k = 1.0 if cu.coef is None else cu.coef
-    return lambda: write(_reduce_sides(np.add.reduce(g3, axis=2), shape)[:, :, None] * k)
-
-
-def _reduce_sides(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """A gradient of shape (I, J, ...) summed along the sides a term repeats on, (I|1, J|1)."""
-    if shape[0] == 1 and g.shape[0] != 1:
-        g = np.add.reduce(g, axis=0, keepdims=True)
-    if shape[1] == 1 and g.shape[1] != 1:
-        g = np.add.reduce(g, axis=1, keepdims=True)
-    return g
-
-
-def _add_terms(out3: np.ndarray, c: np.ndarray, coef: np.ndarray | None, batched: bool) -> Call:
-    """out[i, j] += Σ_l coef c[i, j, l] with c of shape (I|1, J|1, L) (+ batch)."""
-    if coef is not None:
-        if batched:
-            return lambda: np.add(out3, np.add.reduce(c * coef, axis=2), out=out3)
-        return lambda: np.add(out3, np.add.reduce(c * coef, axis=2, keepdims=True), out=out3)
-    if batched:
-        return lambda: np.add(out3, np.add.reduce(c, axis=2), out=out3)
-    if c.shape[2] == 1:
-        term = c[:, :, 0:1]  # (I|1, J|1, 1) broadcasts over the batch
-        return partial(np.add, out3, term, out=out3)
-    return lambda: np.add(out3, np.add.reduce(c, axis=2, keepdims=True), out=out3)
-
-
-def _matmul_into(opd: Operand, buf: Buffers, left: np.ndarray, right: np.ndarray) -> Call:
-    """Write ``left @ right`` (2-D, one row per slot of ``opd``, samples side by side) into the
-    operand's slots: straight into them when they are consecutive and this write comes first."""
-    grads = buf.grads(opd.space)
-    shape = (left.shape[0], right.shape[1])
-    sl = contiguous(opd.slots.ravel())
-    if sl is not None and opd.mode == "assign":
-        return partial(np.matmul, left, right, out=grads[sl].reshape(shape))
-    write = sink(opd, buf)
-    full = opd.slots.shape + ((buf.batch,) if opd.batched else ())
-    return lambda: write((left @ right).reshape(full))
+    return run
 
 
 class Broadcast(Kernel):
@@ -404,11 +245,11 @@ class Broadcast(Kernel):
 
     def bind(self, buf: Buffers) -> tuple[list[Call], list[Call]]:
         x, fill = read(self.src, buf, (1,))
-        out = buf.vb[self.out]
+        out = buf.per_sample[self.out]
         fwd = [f for f in (fill, partial(np.copyto, out, x)) if f is not None]
         bwd = []
         if self.src.needs:
-            g = buf.gb[self.out]
+            g = buf.per_sample_grads[self.out]
             write = sink(self.src, buf)
             bwd.append(lambda: write(g.sum(axis=1)))
         return fwd, bwd

@@ -1,9 +1,9 @@
-"""Lowering: each scheduled group becomes a kernel over slots (``passes.Slots`` hands them out).
+"""Lowering: each scheduled group becomes a kernel over slots (``slots.Slots`` hands them out).
 
 Member order matters: a kernel's outputs get consecutive slots in member order, so ordering the
 members by the slots they read makes the next level's reads contiguous (views, not gathers).
 A linear group whose products pair every row of weights with every row of inputs becomes a
-:class:`~.kernels.Grid` (one matrix product); a dense layer, and a convolution built from one
+:class:`~.linear.Grid` (one matrix product); a dense layer, and a convolution built from one
 neuron slid over an image, both do.
 """
 
@@ -13,21 +13,20 @@ from typing import Any
 
 import numpy as np
 
-from .kernels import Apply, Broadcast, Grid, Kernel, Sums
+from .kernels import Apply, Broadcast, Kernel
+from .linear import Grid, Sums
 from .operands import Operand
-from .passes import Group, LinearForm, Slots, cut_inputs
+from .passes import Analysis, Group, LinearForm, cut_inputs
 from .record import Recording
+from .slots import Slots
 
 
 class Lowering:
     """Turns groups into kernels, in schedule order, assigning slots as it goes."""
 
-    def __init__(
-        self, rec: Recording, ins: list[list[int]], slots: Slots, needs: bytearray
-    ) -> None:
-        self.rec, self.ins, self.slots = rec, ins, slots
-        self.needs = np.frombuffer(bytes(needs), dtype=np.uint8).astype(bool)
-        self.batched = np.frombuffer(bytes(slots.batched), dtype=np.uint8).astype(bool)
+    def __init__(self, rec: Recording, analysis: Analysis, slots: Slots) -> None:
+        self.rec, self.ins, self.slots = rec, analysis.inputs_of, slots
+        self.needs = np.frombuffer(bytes(analysis.needs_grad), dtype=np.uint8).astype(bool)
 
     def operand(self, ids: np.ndarray, batched: bool) -> Operand:
         slots = self.slots.rows(ids) if batched else self.slots.entries(ids)
@@ -72,17 +71,21 @@ class Lowering:
         s = len(members)
         ids = members.tolist()
         parts = {}
-        for name in ("uu", "ub", "bb"):
+        for name in ("shared", "weighted", "per_sample"):
             a = np.array([forms[m].products[name][0] for m in ids], dtype=np.int64).reshape(s, -1)
             b = np.array([forms[m].products[name][1] for m in ids], dtype=np.int64).reshape(s, -1)
             if a.shape[1]:
                 parts[name] = (a, b)
         terms = {
-            "cu": _terms([forms[m].cu for m in ids], [forms[m].cu_coef for m in ids], s),
-            "cb": _terms([forms[m].cb for m in ids], [forms[m].cb_coef for m in ids], s),
+            "shared_terms": _terms(
+                [forms[m].shared_terms for m in ids], [forms[m].shared_coefs for m in ids], s
+            ),
+            "sample_terms": _terms(
+                [forms[m].sample_terms for m in ids], [forms[m].sample_coefs for m in ids], s
+            ),
         }
-        if batched and list(parts) == ["ub"]:
-            grid = self.grid(members, *parts["ub"], terms)
+        if batched and list(parts) == ["weighted"]:
+            grid = self.grid(members, *parts["weighted"], terms)
             if grid is not None:
                 return grid
         reads = [x for a, b in parts.values() for x in (a, b)] + [c for c, _ in terms.values()]
@@ -91,18 +94,18 @@ class Lowering:
         ops = {}
         for name, (a, b) in parts.items():
             a, b = self.sorted_terms(a[perm], b[perm], name)
-            ops[name] = (self.operand(a, name == "bb"), self.operand(b, name != "uu"))
+            ops[name] = (self.operand(a, name == "per_sample"), self.operand(b, name != "shared"))
         cs = {}
         for name, (c, coef) in terms.items():
             if c.shape[1]:
-                cs[name] = self.operand(c[perm], name == "cb")
+                cs[name] = self.operand(c[perm], name == "sample_terms")
                 cs[name].coef = None if coef is None else coef[perm]
         return Sums(ops, cs, self.slots.outputs(members, batched), batched)
 
     def sorted_terms(self, a: np.ndarray, b: np.ndarray, name: str) -> tuple[Any, Any]:
         """A lone member's products ordered by the first factor's slot (a sum's order only
         changes its last bits), so a penalty over all parameters reads them as one slice."""
-        if a.shape[0] != 1 or name == "bb":
+        if a.shape[0] != 1 or name == "per_sample":
             return a, b
         order = np.argsort(self.slots.entries(a)[0], kind="stable")
         return a[:, order], b[:, order]
@@ -138,7 +141,7 @@ class Lowering:
                 if same and (coef is None or (coef == coef.take([0], axis=side)).all()):
                     c = c.take([0], axis=side)
                     coef = None if coef is None else coef.take([0], axis=side)
-            opd = self.operand(c, name == "cb")
+            opd = self.operand(c, name == "sample_terms")
             opd.coef = coef
             cs.append(opd)
         return Grid(wa, wx, cs[0], cs[1], self.slots.outputs(members[perm], True))

@@ -1,10 +1,11 @@
 """Where a kernel's numbers live: the buffers of one batch size, and operands (slots in them).
 
-Numbers live in two arrays (see ``passes.Slots``): ``vb``, one row per node that depends on the
-inputs and one column per sample, and ``u``, one entry per node computed once; the gradients in
-``gb`` and ``gu`` beside them. An :class:`Operand` is a set of slots in one of the two; ``read``
-gives a kernel its values (a view where the slots are consecutive, else a gather into a buffer
-of its own) and ``sink`` the function that writes a gradient into them.
+Numbers live in two arrays (see ``slots.Slots``): ``per_sample``, one row per node that depends
+on the inputs and one column per sample, and ``shared``, one entry per node computed once
+(parameters, literals and what is computed from them alone); the gradients in
+``per_sample_grads`` and ``shared_grads`` beside them. An :class:`Operand` is a set of slots in
+one of the two; ``read`` gives a kernel its values (a view where the slots are consecutive, else
+a gather into a buffer of its own) and ``sink`` the function that writes a gradient into them.
 """
 
 from __future__ import annotations
@@ -21,27 +22,30 @@ Call = Callable[[], Any]
 
 @dataclass
 class Buffers:
-    """The arrays one batch size runs on; ``u``/``gu`` are the program's own, shared by all."""
+    """The arrays one batch size runs on; ``shared``/``shared_grads`` are the program's own,
+    the same arrays for every batch size."""
 
     batch: int
-    vb: np.ndarray
-    gb: np.ndarray
-    u: np.ndarray
-    gu: np.ndarray
+    per_sample: np.ndarray
+    per_sample_grads: np.ndarray
+    shared: np.ndarray
+    shared_grads: np.ndarray
     forward: list[Call] = field(default_factory=list)
     backward: list[Call] = field(default_factory=list)
+    backward_exact: list[Call] = field(default_factory=list)  # every kernel by its rule
     notes: dict[int, Any] = field(default_factory=dict)  # a kernel's inputs, for diagnostics
 
-    def values(self, space: str) -> np.ndarray:
-        return self.vb if space == "b" else self.u
+    def values_in(self, space: str) -> np.ndarray:
+        return self.per_sample if space == "b" else self.shared
 
-    def grads(self, space: str) -> np.ndarray:
-        return self.gb if space == "b" else self.gu
+    def grads_in(self, space: str) -> np.ndarray:
+        return self.per_sample_grads if space == "b" else self.shared_grads
 
 
 @dataclass
 class Operand:
-    """Slots a kernel reads (any shape), in the batched (``"b"``) or unbatched (``"u"``) array.
+    """Slots a kernel reads (any shape), in the per-sample (``"b"``: batched) or the shared
+    (``"u"``: unbatched) array.
     ``needs``: a gradient flows into them; ``mode``: how it is written ("assign" or "add")."""
 
     space: str
@@ -78,7 +82,7 @@ def strided(flat: np.ndarray) -> slice | None:
 def read(opd: Operand, buf: Buffers, tail: tuple[int, ...]) -> tuple[np.ndarray, Call | None]:
     """An array of shape ``opd.slots.shape + tail`` holding the operand's values, and the call
     that fills it before each use (None when it is a view: slots that step evenly, or one)."""
-    arr = buf.values(opd.space)
+    arr = buf.values_in(opd.space)
     flat = opd.slots.ravel()
     shape = opd.slots.shape + tail
     sl = strided(flat)
@@ -96,7 +100,7 @@ def read(opd: Operand, buf: Buffers, tail: tuple[int, ...]) -> tuple[np.ndarray,
 
 def sink(opd: Operand, buf: Buffers) -> Callable[[Any], None]:
     """A function that writes a gradient shaped like the operand's values into its slots."""
-    grads = buf.grads(opd.space)
+    grads = buf.grads_in(opd.space)
     flat = opd.slots.ravel()
     sl = contiguous(flat)
     shape = opd.slots.shape + ((buf.batch,) if opd.batched else ())

@@ -11,7 +11,10 @@
    the output reaches them through inputs an op differentiates (``stop_gradient`` cuts).
 5. ``schedule``: levels by depth, grouped by kind, so each group runs as one kernel.
 
-Slot allocation (:class:`Slots`) happens as the kernels are made (``lower.py``), since the
+:func:`analyze` runs them in that order and returns one :class:`Analysis` holding every fact
+the lowering reads.
+
+Slot allocation (``slots.Slots``) happens as the kernels are made (``lower.py``), since the
 kernels decide which orders make their operands contiguous.
 """
 
@@ -26,7 +29,7 @@ import numpy as np
 
 from ..namespaces import FLOAT
 from ..ops import Op
-from .record import Recording, literal_key
+from .record import Recording
 
 LINEAR = frozenset(("add", "sum", "dot"))
 
@@ -134,7 +137,9 @@ def gradient_nodes(
     seeds: Sequence[int],
 ) -> bytearray:
     """1 for every node whose gradient is needed: it depends on a leaf in ``wants`` and a seed
-    (the output) reaches it through inputs an op differentiates."""
+    (the output) reaches it through inputs an op differentiates. The output of an op that
+    passes no gradient on (``stop_gradient``) needs none: what reaches it would stop there
+    (the max that shifts a log-sum-exp is then not differentiated at all)."""
     depends = bytearray(rec.n)
     for i in wants:
         depends[i] = 1
@@ -147,7 +152,11 @@ def gradient_nodes(
         reached[i] = 1
     for i in range(rec.n - 1, -1, -1):
         op = rec.ops[i]
-        if not reached[i] or op is None or absorbed[i] or cut_inputs(op):
+        if not reached[i] or op is None or absorbed[i]:
+            continue
+        if cut_inputs(op):
+            if i not in seeds:
+                reached[i] = 0
             continue
         for p in refs_of(i, ins, lin):
             reached[p] = 1
@@ -157,7 +166,8 @@ def gradient_nodes(
 @dataclass
 class Group:
     """Nodes of one kind at one depth: one kernel. ``kind`` is ``("lin", parts)`` or
-    ``(op name, arity, batched flag per input)``; ``batched`` says where the outputs live."""
+    ``(op name, arity, batched flag per input, needs-gradient flag per input)``; ``batched``
+    says where the outputs live."""
 
     depth: int
     batched: bool
@@ -166,7 +176,8 @@ class Group:
 
 
 def product_kind(x: int, y: int, batched: bytearray, literals: dict[int, float], out: bool) -> Any:
-    """A product's factors with the unbatched one first, and its kind: "uu", "ub" or "bb".
+    """A product's factors with the unbatched one first, and its kind: "shared" (both computed
+    once), "weighted" (a shared weight times a per-sample value) or "per_sample" (both batched).
 
     In a batched node a literal factor of an unbatched weight counts as batched (its row is
     the literal in every column): the zero padding of a convolution's border windows then
@@ -174,34 +185,35 @@ def product_kind(x: int, y: int, batched: bytearray, literals: dict[int, float],
     """
     bx, by = batched[x], batched[y]
     if bx and not by:
-        return y, x, "ub"
+        return y, x, "weighted"
     if by and not bx:
-        return x, y, "ub"
+        return x, y, "weighted"
     if bx:
-        return x, y, "bb"
+        return x, y, "per_sample"
     if out and y in literals:
-        return x, y, "ub"
+        return x, y, "weighted"
     if out and x in literals:
-        return y, x, "ub"
-    return x, y, "uu"
+        return y, x, "weighted"
+    return x, y, "shared"
 
 
 @dataclass
 class LinearForm:
-    """A linear node split by where its numbers live: products by kind (``"uu"``, ``"ub"``,
-    ``"bb"``: unbatched factor first), and plain terms, unbatched (``cu``) and batched
-    (``cb``), each with a coefficient (a literal it was multiplied by; 1.0 for none)."""
+    """A linear node split by where its numbers live: products by kind (``"shared"``,
+    ``"weighted"``, ``"per_sample"``: see ``product_kind``; the unbatched factor first), and plain
+    terms, unbatched (``shared_terms``) and batched (``sample_terms``), each with a coefficient
+    (a literal it was multiplied by; 1.0 for none)."""
 
     products: dict[str, tuple[list[int], list[int]]]
-    cu: list[int]
-    cu_coef: list[float]
-    cb: list[int]
-    cb_coef: list[float]
+    shared_terms: list[int]
+    shared_coefs: list[float]
+    sample_terms: list[int]
+    sample_coefs: list[float]
 
     @property
     def kind(self) -> tuple[Any, ...]:
-        counts = (len(self.products[k][0]) for k in ("uu", "ub", "bb"))
-        return ("lin", *counts, len(self.cu), len(self.cb))
+        counts = (len(self.products[k][0]) for k in ("shared", "weighted", "per_sample"))
+        return ("lin", *counts, len(self.shared_terms), len(self.sample_terms))
 
 
 def normalize(node: Linear, rec: Recording, batched: bytearray, out: bool) -> LinearForm:
@@ -209,7 +221,7 @@ def normalize(node: Linear, rec: Recording, batched: bytearray, out: bool) -> Li
     ``1/n`` of a mean, the ``1e-4`` of a penalty) is a plain term with that coefficient; a
     literal times a parameter stays a product (see ``product_kind``)."""
     literals = rec.literals
-    form = LinearForm({k: ([], []) for k in ("uu", "ub", "bb")}, [], [], [], [])
+    form = LinearForm({k: ([], []) for k in ("shared", "weighted", "per_sample")}, [], [], [], [])
     for x, y in zip(node.a, node.b):
         if (x in literals) != (y in literals):
             term, coef = (y, literals[x]) if x in literals else (x, literals[y])
@@ -226,11 +238,11 @@ def normalize(node: Linear, rec: Recording, batched: bytearray, out: bool) -> Li
 
 def _plain(form: LinearForm, term: int, coef: float, batched: bytearray) -> None:
     if batched[term]:
-        form.cb.append(term)
-        form.cb_coef.append(coef)
+        form.sample_terms.append(term)
+        form.sample_coefs.append(coef)
     else:
-        form.cu.append(term)
-        form.cu_coef.append(coef)
+        form.shared_terms.append(term)
+        form.shared_coefs.append(coef)
 
 
 def schedule(
@@ -260,132 +272,52 @@ def schedule(
             refs = lin[i].refs()
         else:
             refs = ins[i]
-            kind = (op.name, len(refs), tuple(batched[p] for p in refs))
+            # Inputs that need a gradient and inputs that do not are told apart too: a kernel
+            # then writes gradients only where they are wanted (not into a stop_gradient's
+            # output read beside a logit, with a scatter-add).
+            kind = (
+                op.name,
+                len(refs),
+                tuple(batched[p] for p in refs),
+                bytes(map(needs.__getitem__, refs)),
+            )
         d = depth[i] = 1 + max(map(dget, refs), default=0)
         groups.setdefault((d, out, (kind, needs[i])), []).append(i)
     ordered = sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1], str(kv[0][2])))
     return [Group(d, out, kind, members) for (d, out, (kind, _)), members in ordered], forms
 
 
-class Slots:
-    """Where every node lives.
+@dataclass
+class Analysis:
+    """Everything the passes found, for the lowering: each node's inputs (``inputs_of``), the
+    linear nodes and what they absorbed, which nodes are batched and which need a gradient, and
+    the groups in the order they run (with each linear node's normal form in ``forms``)."""
 
-    Two arrays hold a program's numbers: the *batched* one has a row per node that depends on
-    the inputs (one column per sample), the *unbatched* one an entry per parameter, literal and
-    node computed from them alone. Regions, in order: batched: inputs (row = flat argument
-    position), literals promoted to rows, computed; unbatched: parameters, literals, computed.
-    Leaves get their slots on first use, so a kernel's operands tend to be contiguous; a
-    kernel's outputs get consecutive slots in the order of its members.
-    """
-
-    def __init__(
-        self,
-        rec: Recording,
-        batched: bytearray,
-        extra_params: Sequence[Any],
-        param_order: Sequence[Any] = (),
-    ) -> None:
-        self.rec = rec
-        self.batched = batched
-        self.row = np.full(rec.n, -1, dtype=np.int64)  # batched row (inputs, computed)
-        self.entry = np.full(rec.n, -1, dtype=np.int64)  # unbatched entry
-        for i, pos in rec.inputs.items():
-            self.row[i] = pos
-        distinct = {literal_key(x) for x in rec.literals.values()}
-        self.n_params = len(rec.params) + len(extra_params)
-        self.next_param = 0
-        self.literal_entry: dict[bytes, int] = {}
-        self.literal_row: dict[bytes, int] = {}
-        self.next_literal_entry = self.n_params
-        self.next_entry = self.n_params + len(distinct)
-        self.next_literal_row = rec.n_inputs
-        self.next_row = rec.n_inputs + len(distinct)
-        self.extra_params = list(extra_params)
-        if param_order:  # parameters laid out as another program has them
-            node_of = {id(p): i for i, p in rec.params.items()}
-            nodes = [node_of[id(p)] for p in param_order if id(p) in node_of]
-            self.entry[nodes] = np.arange(len(nodes))
-            self.next_param = len(nodes)
-
-    def rows(self, ids: np.ndarray) -> np.ndarray:
-        """Batched rows of ``ids`` (any shape): inputs, computed nodes, literals (promoted)."""
-        out = self.row[ids]
-        missing = out < 0
-        if missing.any():
-            for i in np.unique(ids[missing]).tolist():
-                self.row[i] = self._literal_row(i)
-            out = self.row[ids]
-        return out
-
-    def entries(self, ids: np.ndarray) -> np.ndarray:
-        """Unbatched entries of ``ids`` (any shape): parameters and literals get theirs on first
-        use, in order of use."""
-        out = self.entry[ids]
-        missing = out < 0
-        if missing.any():
-            flat = ids[missing].ravel()
-            uniq, first = np.unique(flat, return_index=True)
-            for i in uniq[np.argsort(first)].tolist():
-                self.entry[i] = self._leaf_entry(i)
-            out = self.entry[ids]
-        return out
-
-    def outputs(self, members: np.ndarray, batched: bool) -> slice:
-        """Consecutive slots for a kernel's outputs, in member order."""
-        if batched:
-            start = self.next_row
-            self.row[members] = np.arange(start, start + members.size)
-            self.next_row += members.size
-        else:
-            start = self.next_entry
-            self.entry[members] = np.arange(start, start + members.size)
-            self.next_entry += members.size
-        return slice(start, start + members.size)
-
-    def _leaf_entry(self, i: int) -> int:
-        rec = self.rec
-        if i in rec.params:
-            self.next_param += 1
-            return self.next_param - 1
-        if i in rec.literals:
-            key = literal_key(rec.literals[i])
-            if key not in self.literal_entry:
-                self.literal_entry[key] = self.next_literal_entry
-                self.next_literal_entry += 1
-            return self.literal_entry[key]
-        raise AssertionError(f"node {i} has no unbatched entry")  # computed before use
-
-    def _literal_row(self, i: int) -> int:
-        if i not in self.rec.literals:
-            raise AssertionError(f"node {i} has no batched row")
-        key = literal_key(self.rec.literals[i])
-        if key not in self.literal_row:
-            self.literal_row[key] = self.next_literal_row
-            self.next_literal_row += 1
-        return self.literal_row[key]
-
-    def finish(self) -> None:
-        """Give the parameters no kernel read (and the extras) their entries, after the rest."""
-        for i in self.rec.params:
-            if self.entry[i] < 0:
-                self.entry[i] = self._leaf_entry(i)
-        self.param_order: list[Any] = [None] * self.n_params
-        for i, p in self.rec.params.items():
-            self.param_order[int(self.entry[i])] = p
-        for k, p in enumerate(self.extra_params):
-            self.param_order[self.next_param + k] = p
-        for i in self.rec.literals:  # literals only an output or a guard reads
-            if self.entry[i] < 0:
-                self.entry[i] = self._leaf_entry(i)
-
-    def literal_values(self) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
-        """(entry, value) and (row, value) of every literal slot, to fill once."""
-        values = {literal_key(x): x for x in self.rec.literals.values()}
-        return (
-            [(e, values[k]) for k, e in self.literal_entry.items()],
-            [(r, values[k]) for k, r in self.literal_row.items()],
-        )
+    inputs_of: list[list[int]]
+    linear: dict[int, Linear]
+    absorbed: bytearray
+    batched: bytearray
+    needs_grad: bytearray
+    groups: list[Group]
+    forms: dict[int, LinearForm]
 
     @property
-    def sizes(self) -> tuple[int, int]:
-        return self.next_row, self.next_entry
+    def levels(self) -> int:
+        return max((g.depth for g in self.groups), default=0)
+
+
+def analyze(rec: Recording, input_grads: Sequence[bool], seeds: Sequence[int]) -> Analysis:
+    """Run the passes in order on ``rec``: ``input_grads[k]`` says whether input ``k`` wants a
+    gradient (parameters always do), ``seeds`` are the outputs differentiated."""
+    ins = rec.input_lists()
+    pinned = set(rec.outputs)  # outputs and guarded nodes keep their own slot
+    for g in rec.guards:
+        pinned.add(g.node)
+        if isinstance(g.rhs, int):
+            pinned.add(g.rhs)
+    lin, absorbed = fuse_linear(rec, ins, use_counts(rec), pinned)
+    batched = batched_nodes(rec, ins, lin, absorbed)
+    wants = [i for i, pos in rec.inputs.items() if input_grads[pos]] + list(rec.params)
+    needs = gradient_nodes(rec, ins, lin, absorbed, wants, seeds)
+    groups, forms = schedule(rec, ins, lin, absorbed, batched, needs)
+    return Analysis(ins, lin, absorbed, batched, needs, groups, forms)

@@ -12,6 +12,7 @@ into a *shape key* and its numbers in order:
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 from collections.abc import Callable, Iterable, Iterator
@@ -53,8 +54,8 @@ def key_of(x: Any, leaf: Callable[[Any], None]) -> Key:
 
 def flatten(arg: Any) -> Flat:
     """``arg`` as a shape key and flat float data (numbers) plus the Values it holds."""
-    if isinstance(arg, np.ndarray) and arg.dtype.kind in "biuf":
-        return Flat(arg.shape, arg.astype(float).ravel(), [])
+    if isinstance(arg, np.ndarray) and arg.dtype.kind in "biuf":  # no copy of a float array
+        return Flat(arg.shape, arg.astype(float, copy=False).ravel(), [])
     if isinstance(arg, Value):
         return Flat((), np.array([arg.data]), [(0, arg)])
     if not isinstance(arg, (list, tuple)) and isinstance(arg, numbers.Real):
@@ -130,3 +131,40 @@ def _outputs(out: Any, flat: list[Value]) -> Key:
             )
 
     return key_of(out, leaf)
+
+
+def samples_of(xs: Any) -> np.ndarray:
+    """A batch of samples as a float array with the batch first (numbers only)."""
+    if isinstance(xs, np.ndarray) and xs.dtype.kind in "biuf":
+        a = xs
+    else:
+        a = _rows(xs) if type(xs) is list else None
+        if a is None:
+            try:
+                a = np.asarray(xs)
+            except ValueError:  # ragged
+                a = np.empty(0, dtype=object)
+        if a.dtype.kind not in "biuf":
+            raise TypeError(
+                "BatchTape: a batch must be numbers (a list of samples of one shape, or an "
+                f"array with the batch first), got {type(xs).__name__} of dtype {a.dtype}"
+            )
+    if a.ndim == 0 or a.shape[0] == 0:
+        raise ValueError(f"BatchTape: a batch needs at least one sample, got shape {a.shape}")
+    return a.astype(float, copy=False)
+
+
+def _rows(xs: list[Any]) -> np.ndarray | None:
+    """A list of equally long lists of numbers as an (n, k) array, twice as fast as asarray;
+    None when it is anything else (numpy then decides)."""
+    if not xs or type(xs[0]) is not list or set(map(type, xs)) != {list}:
+        return None
+    lengths = set(map(len, xs))
+    k = len(xs[0])
+    if lengths != {k} or not k or not {type(x) for x in xs[0]} <= {float, int}:
+        return None
+    try:
+        flat = np.fromiter(itertools.chain.from_iterable(xs), float, len(xs) * k)
+    except (TypeError, ValueError):
+        return None
+    return flat.reshape(len(xs), k)

@@ -6,28 +6,28 @@ trace`` works with the standard library alone.
 
 from __future__ import annotations
 
-import math
+import types
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..backward import chain_rule, gradients
-from ..grad_mode import enable_grad
 from ..graph import topological_order
-from ..value import Value, data_of
+from ..value import Value
+from .errors import CHECK_TOLERANCE, StructureError, check_close
 
 if TYPE_CHECKING:
-    from .program import Program
-    from .watch import ParameterWatch
+    from .traced import Traced
+
+__all__ = ["CHECK_TOLERANCE", "StructureError", "Tape", "check_close", "trace"]
 
 
-class StructureError(RuntimeError):
-    """A replay no longer follows the traced graph (a recorded comparison flipped, or a
-    parameter was replaced), or, with ``check=True``, its results differ from running the
-    function eagerly."""
+def _numpy_side() -> types.ModuleType:
+    """The tape's numpy side (``traced.py``), imported on the first trace: the one import this
+    module makes inside a function, so ``from autograd import trace`` needs only the standard
+    library."""
+    from . import traced
 
-
-# Relative (and, near zero, absolute) tolerance of check=True against eager execution.
-CHECK_TOLERANCE = 1e-9
+    return traced
 
 
 def trace(
@@ -69,14 +69,18 @@ class Tape:
     Reading ``.data`` or ``float(v)`` cannot be seen (nor constants computed from them, nor work
     under ``no_grad``): use ``check=True``, which runs ``fn`` eagerly beside every replay and
     raises :class:`StructureError` when they differ. Domain errors (log of a negative number,
-    ...) raise the error eager execution raises. Values computed before the call (not leaves)
-    cannot be replayed and are refused. A tape is not thread-safe.
+    ...) raise the error eager execution raises, in everything the outputs depend on. Dead
+    code is the one difference, by rule: work whose result ``fn`` does not return is not
+    replayed (as ``jax.jit`` drops it), so a domain error there raises eagerly and not on the
+    tape (``trace(lambda x: (x.log(), x * 2)[1], 1.0)(-1.0)`` is -2.0; eagerly, an error);
+    ``check=True`` runs ``fn`` eagerly too and raises it. Values computed before the call (not
+    leaves) cannot be replayed and are refused. A tape is not thread-safe.
     """
 
     def __init__(self, fn: Callable[..., Any], check: bool = False, has_aux: bool = False) -> None:
         self.fn, self.check, self.has_aux = fn, check, has_aux
-        self._shapes: dict[Any, _Traced] = {}
-        self._last: _Traced | None = None
+        self._shapes: dict[Any, Traced] = {}
+        self._last: Traced | None = None
         self._last_values: list[tuple[int, Value]] = []
         self._eager: tuple[Value, list[Value], list[Value]] | None = None
 
@@ -87,7 +91,7 @@ class Tape:
         out = traced.forward(data)
         self._last, self._last_values = traced, values
         if self.check:
-            self._eager = _eager_run(self.fn, traced, data)
+            self._eager = _numpy_side().eager_run(self.fn, traced, data)
             check_close("output", traced.output_floats(), [v.data for v in self._eager[2]])
         return out
 
@@ -117,24 +121,15 @@ class Tape:
         summed over the samples, as one eager ``backward()`` of their sum would give."""
         traced, columns = self._batch(batches)
         values = traced.forward_batch(columns)
-        flat, param_grads = traced.backward(1.0)
-        for p, g in zip(traced.program.params, param_grads):
-            p.grad += g
+        flat = traced.backward(1.0)
+        traced.runner.add_grads()
         return values, traced.batched_grads(flat)
 
-    def _batch(self, batches: Sequence[Any]) -> tuple[_Traced, Any]:
-        from .batch import samples_of
-
-        arrays = [samples_of(b) for b in batches]
-        if len({a.shape[0] for a in arrays}) > 1:
-            raise ValueError(
-                f"Tape.vmap: every argument needs the same batch size, got "
-                f"{[a.shape[0] for a in arrays]}"
-            )
-        traced, _, _ = self._traced([a[0] if a.ndim > 1 else float(a[0]) for a in arrays])
+    def _batch(self, batches: Sequence[Any]) -> tuple[Traced, Any]:
+        first, columns = _numpy_side().batch_arrays(batches)
+        traced, _, _ = self._traced(first)
         self._last, self._last_values = traced, []
-        n = arrays[0].shape[0] if arrays else 1
-        return traced, [a.reshape(n, -1) for a in arrays]
+        return traced, columns
 
     # ---- introspection --------------------------------------------------------------------------
     @property
@@ -146,6 +141,12 @@ class Tape:
     def rows(self) -> list[Any]:
         """The recorded rows of the last program run: ``Row(out, op, inputs, const)``."""
         return list(self._current().program.rows)
+
+    @property
+    def kernels(self) -> list[Any]:
+        """The kernels of the last program run, in the order they run (each prints as what it
+        computes and where it writes: ``Grid(16x2 weights @ 2x1 inputs + bias) -> rows 2:18``)."""
+        return list(self._current().program.kernels)
 
     @property
     def stats(self) -> dict[str, int]:
@@ -169,24 +170,17 @@ class Tape:
         )
 
     # ---- internals ------------------------------------------------------------------------------
-    def _current(self) -> _Traced:
+    def _current(self) -> Traced:
         if self._last is None:
             raise RuntimeError("Tape: nothing traced yet")
         return self._last
 
-    def _traced(self, args: Sequence[Any]) -> tuple[_Traced, Any, list[tuple[int, Value]]]:
-        from . import pytree
-
-        flats = [pytree.flatten(a) for a in args]
-        keys = tuple(f.key for f in flats)
-        data, values, offset = [], [], 0
-        for f in flats:
-            data.append(f.data)
-            values += [(offset + pos, v) for pos, v in f.values]
-            offset += len(f.data)
+    def _traced(self, args: Sequence[Any]) -> tuple[Traced, Any, list[tuple[int, Value]]]:
+        numpy_side = _numpy_side()
+        keys, data, values = numpy_side.flatten_args(args)
         traced = self._shapes.get(keys)
         if traced is None:
-            traced = _Traced(self.fn, keys, data, self.has_aux)
+            traced = numpy_side.Traced(self.fn, keys, data, self.has_aux)
             self._shapes[keys] = traced
             if self._last is None:
                 self._last = traced
@@ -196,129 +190,19 @@ class Tape:
         traced = self._last
         if traced is None or not traced.ran:
             raise RuntimeError("Tape.backward: call the tape first (tape(*args)) to replay forward")
-        flat, param_grads = traced.backward(float(seed))
-        for p, g in zip(traced.program.params, param_grads):
-            p.grad += g
+        flat = traced.backward(float(seed))
+        traced.runner.add_grads()
         _flow(self._last_values, flat)
         if self.check:
             root, inputs, _ = self._eager
             expected = gradients(root, float(seed))
             check_close(
                 "parameter gradient",
-                param_grads,
+                traced.runner.grad.tolist(),
                 [expected.get(p, 0.0) for p in traced.program.params],
             )
             check_close("input gradient", flat.tolist(), [expected.get(v, 0.0) for v in inputs])
         return flat
-
-
-class _Traced:
-    """One argument shape of a tape: its program and how arguments map onto its input rows."""
-
-    def __init__(
-        self, fn: Callable[..., Any], keys: tuple[Any, ...], data: list[Any], has_aux: bool
-    ) -> None:
-        import numpy as np
-
-        from .program import Program
-        from .record import Recording
-        from .watch import ParameterWatch
-
-        self.np = np
-        self.keys, self.has_aux = keys, has_aux
-        example = np.concatenate(data) if data else np.zeros(0)
-        rec = Recording(fn, keys, example.size, has_aux, example)
-        self.out_key = rec.out_key
-        self.program: Program = Program(rec, input_grads=True, seeds=1)
-        self.watch: ParameterWatch = ParameterWatch(fn, self.program.params)
-        self.scalar = self.out_key == () and not has_aux
-        self.buf = self.program.buffers(1)
-        self.n_inputs = example.size
-        self.ran = False
-
-    def forward(self, data: list[Any]) -> Any:
-        """Replay on one sample: ``data`` holds each argument's numbers."""
-        outs = self._run(self.np.concatenate(data)[:, None] if self.n_inputs else None, 1)[:, 0]
-        if self.scalar:
-            return float(outs[0])
-        from .pytree import unflatten
-
-        if self.has_aux:
-            return float(outs[0]), unflatten(self.out_key, outs[1:].tolist())
-        return unflatten(self.out_key, outs.tolist())
-
-    def forward_batch(self, columns: list[Any]) -> list[Any]:
-        """Replay on a batch: ``columns`` holds each argument as (samples, numbers)."""
-        n = columns[0].shape[0] if columns else 1
-        inputs = self.np.concatenate(columns, axis=1).T if self.n_inputs else None
-        outs = self._run(inputs, n).T.tolist()
-        if self.scalar:
-            return [o[0] for o in outs]
-        from .pytree import unflatten
-
-        if self.has_aux:
-            return [(o[0], unflatten(self.out_key, o[1:])) for o in outs]
-        return [unflatten(self.out_key, o) for o in outs]
-
-    def _run(self, inputs: Any, n: int) -> Any:
-        """Forward on ``n`` samples (inputs: one row per input); the outputs, (outputs, n)."""
-        program = self.program
-        self.buf = buf = program.buffers(n)
-        if inputs is not None:
-            buf.vb[: self.n_inputs] = inputs
-        if self.watch:
-            self.watch.check()
-        params = program.params
-        if params:
-            program.u[: len(params)] = list(map(data_of, params))
-        with self.np.errstate(all="ignore"):
-            program.forward(buf)
-        self.ran = True
-        return buf.vb[program.out_rows]
-
-    def batched_grads(self, flat: Any) -> tuple[Any, ...]:
-        """Per-argument gradients of a batch: arrays (samples, *argument shape)."""
-        from .pytree import size
-
-        grads, start = [], 0
-        n = flat.shape[1]
-        for key in self.keys:
-            stop = start + size(key)
-            g = flat[start:stop].T.reshape((n, *key)) if key[:1] != (None,) else flat[start:stop].T
-            grads.append(g.copy())
-            start = stop
-        return tuple(grads)
-
-    def output_floats(self) -> list[float]:
-        return self.buf.vb[self.program.out_rows, 0].tolist()
-
-    def backward(self, seed: float) -> tuple[Any, list[float]]:
-        if not (self.scalar or self.has_aux):
-            raise ValueError(
-                "Tape.backward: fn returned several values; backward needs a single Value output"
-            )
-        program = self.program
-        with self.np.errstate(all="ignore"):
-            program.backward(self.buf, seed)
-        grads = self.buf.gb[: self.n_inputs]
-        flat = grads[:, 0].copy() if self.buf.batch == 1 else grads.copy()
-        return flat, program.gu[: len(program.params)].tolist()
-
-    def argument_grads(self, args: Sequence[Any], flat: Any) -> tuple[Any, ...]:
-        from .pytree import size, unflatten
-
-        grads, start = [], 0
-        for arg, key in zip(args, self.keys):
-            stop = start + size(key)
-            g = flat[start:stop]
-            if isinstance(arg, self.np.ndarray):
-                grads.append(g.reshape(key).copy())
-            elif key == ():
-                grads.append(float(g[0]))
-            else:
-                grads.append(unflatten(key, g.tolist()))
-            start = stop
-        return tuple(grads)
 
 
 def _flow(values: list[tuple[int, Value]], flat: Any) -> None:
@@ -341,38 +225,3 @@ def _flow(values: list[tuple[int, Value]], flat: Any) -> None:
     for v, g in grads.items():
         if v.is_leaf:
             v.grad = v.grad + g
-
-
-# ---- check=True ---------------------------------------------------------------------------------
-
-
-def _eager_run(fn: Callable[..., Any], traced: _Traced, data: list[Any]) -> Any:
-    """Run ``fn`` eagerly on fresh Values: (first output, input Values, output Values)."""
-    from .pytree import collect_outputs, unflatten
-
-    inputs = [Value(float(x)) for d in data for x in d]
-    it = iter(inputs)
-    outs: list[Value] = []
-    with enable_grad():
-        collect_outputs(fn(*[unflatten(k, it) for k in traced.keys]), traced.has_aux, outs)
-    return outs[0], inputs, outs
-
-
-_FN_CAUSE = (
-    "fn's structure depends on the data in a way the trace could not see (reading .data or "
-    "float(v), branching on it, or work under no_grad)"
-)
-
-
-def check_close(
-    what: str, tape: list[float], eager: list[Any], who: str = "Tape", cause: str = _FN_CAUSE
-) -> None:
-    """StructureError at the first number where a replay and eager execution differ by more
-    than ``CHECK_TOLERANCE`` (nan matches nan): ``check=True``'s test, for ``who``."""
-    for i, (t, e) in enumerate(zip(tape, eager)):
-        e = float(e)
-        same = t == e or (math.isnan(t) and math.isnan(e))
-        if not same and not abs(t - e) <= CHECK_TOLERANCE * max(1.0, abs(e)):
-            raise StructureError(
-                f"{who}(check=True): {what} {i} is {t!r} on the tape but {e!r} eagerly: {cause}"
-            )

@@ -7,7 +7,11 @@ time the tape notes where the traced function found each parameter: the path of 
 dict entries, attributes of modules (objects with a ``parameters`` method) and closure or
 global variables that leads from the function to it. A replay checks that every step of those
 paths still holds the same object (a few attribute reads per parameter) and raises
-:class:`~.program.StructureError` naming the parameter when one does not.
+:class:`~.errors.StructureError` naming the parameter when one does not.
+
+The same check sees a model whose *structure* changed: a list on those paths that grew or
+shrank (a neuron appended to a layer), or a module's other attributes (its activation, its
+options) set to something else. The tape would replay the structure it traced, so it says so.
 """
 
 from __future__ import annotations
@@ -20,12 +24,14 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..value import Value
-from .tape import StructureError
+from .errors import StructureError
 
 # How deep the search for parameters goes from the function (modules nest a few levels).
 MAX_DEPTH = 24
 
-Step = tuple[Any, Any, str, Any, str]  # (holder, key, "item" | "attr", object held, its name)
+# (holder, key, "item" | "attr" | "field", object held, its name); a "field" is an entry of a
+# module's attribute dict.
+Step = tuple[Any, Any, str, Any, str]
 
 
 class ParameterWatch:
@@ -68,13 +74,27 @@ class ParameterWatch:
                 if step is not None:
                     steps.append(step)
         self.steps = steps
-        self.getters = [operator.getitem if s[2] == "item" else getattr for s in steps]
+        self.getters = [getattr if s[2] == "attr" else operator.getitem for s in steps]
+        shapes: dict[int, tuple[Any, str, str, Any]] = {}
+        for holder, _, kind, _, name in steps:
+            if kind == "field" or isinstance(holder, list):
+                shapes.setdefault(id(holder), (holder, name, kind, _shape(holder, kind)))
+        self.shapes = list(shapes.values())
         self.holders = [s[0] for s in steps]
         self.keys = [s[1] for s in steps]
         self.held = [s[3] for s in steps]
 
     def check(self) -> None:
-        """Raise StructureError if any step of a path to a parameter holds another object."""
+        """Raise StructureError if any step of a path to a parameter holds another object, or
+        the model's structure changed (see the module docstring)."""
+        for holder, name, kind, shape in self.shapes:
+            if _shape(holder, kind) != shape:
+                raise StructureError(
+                    f"Tape: the model's structure changed since it was traced (at `{name}`: "
+                    "a list that grew or shrank, or a module's activation or options set to "
+                    "something else); the tape would replay the old structure. Trace again "
+                    "(a new trace, or a new fit)."
+                )
         try:
             if all(map(operator.is_, map(_get, self.getters, self.holders, self.keys), self.held)):
                 return
@@ -156,7 +176,19 @@ def _children(obj: Any) -> Iterator[tuple[Any, Step | None]]:
         attrs = vars(obj)
         for k, item in attrs.items():
             if not k.startswith("_") and _walkable(item):
-                yield item, (attrs, k, "item", item, f"{_label(obj)}.{k}")
+                yield item, (attrs, k, "field", item, f"{_label(obj)}.{k}")
+
+
+def _shape(holder: Any, kind: str) -> Any:
+    """What must not change about a holder on a path: a list's length; for a module's
+    attribute dict, its other attributes (numbers and strings by value, objects by identity)."""
+    if kind != "field":
+        return len(holder)
+    return tuple(
+        (k, v if isinstance(v, (str, int, float, bool, type(None))) else id(v))
+        for k, v in holder.items()
+        if k.startswith("_") or not _walkable(v)  # what the paths walk is checked there
+    )
 
 
 def _label(obj: Any) -> str:

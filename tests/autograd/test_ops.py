@@ -20,7 +20,7 @@ from .programs import TORCH
 
 CASES = [(name, point) for name, op in OPS.items() for point in op.examples]
 # Ops whose rule passes no gradient on purpose (None): central differences do not apply.
-NO_GRADIENT = {"stop_gradient"}
+NO_GRADIENT = {"stop_gradient", "select"}  # select: none for its index
 
 
 def _split(op: Op, point: tuple[float, ...]) -> tuple[list[float], list]:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from autograd import Value, grad, trace
 from autograd.backward import gradients
 from autograd.ops import OPS
-from autograd.tape import StructureError
+from autograd.tape import StructureError, Tape
 from autograd.value import apply, dot, vmax, vsum
 
 from .programs import random_program
@@ -92,8 +92,9 @@ def _op_inputs(op):
     cases = []
     for example in op.examples:
         xs, arg = (example[:-1], example[-1]) if op.has_arg else (example, None)
+        fixed = 1 if op.name == "select" else 0  # its index stays an integer
         for shift in (0.0, 0.01, 0.02):
-            cases.append(([x + shift for x in xs], arg))
+            cases.append(([*xs[:fixed], *(x + shift for x in xs[fixed:])], arg))
     return cases
 
 
@@ -561,3 +562,15 @@ def test_vmap_replays_every_sample_at_once():
         total += gradients(out).get(p, 0.0)
     assert close(p.grad, total)  # parameters get the sum over the samples
     assert tape.vmap(xs, ys) == values
+
+
+def test_dead_code_is_not_replayed_and_check_true_says_so():
+    """The rule for dead code (#20.12, documented on Tape): what fn does not return is not
+    replayed, so its domain error is not raised on the tape; check=True raises it as eager."""
+    fn = lambda x: (x.log(), x * 2)[1]  # noqa: E731
+    assert trace(fn, 1.0)(-1.0) == -2.0
+    with pytest.raises(ValueError, match="^log: input must be > 0"):
+        fn(Value(-1.0))
+    with pytest.raises(ValueError, match="^log: input must be > 0"):
+        trace(fn, 1.0, check=True)(-1.0)
+    assert "dead" in " ".join(Tape.__doc__.lower().split())

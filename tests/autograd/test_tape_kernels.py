@@ -48,6 +48,13 @@ def test_in_place_rules_give_the_tables_bits(name):
                 expected = np.asarray(expected, dtype=float)
                 mine = np.empty_like(x)
                 fast.backward(grad, out, x, mine)()
+                if not fast.exact and not np.isfinite(grad).all():
+                    # It may differ from the rule only by a nan where the rule has a number
+                    # (inf * 0): the program's one check per backward pass sees the nan and
+                    # runs the rule instead (test_an_infinite_gradient_through_relu...).
+                    same = (mine == expected) | (np.isnan(mine) & np.isnan(expected))
+                    assert np.isnan(mine[~same]).all()
+                    continue
                 if name in SIGNED_ZERO_ONLY:
                     assert np.array_equal(mine, expected, equal_nan=True)
                     assert same_bits(mine[mine != 0], expected[expected != 0])
@@ -157,3 +164,62 @@ def test_the_recording_is_freed_once_compiled():
     finally:
         gc.enable()
     assert tape(1.0) == 2 * math.tanh(0.5)
+
+
+@pytest.mark.parametrize("x", [-1.0, 0.0, 2.0])
+def test_an_infinite_gradient_through_relu_gives_the_rules_numbers(x):
+    """relu's in-place backward multiplies by a mask (inf * 0 = nan where the rule gives 0);
+    the program checks its results once per pass and reruns the rule there."""
+    w = Value(1.0)
+    fn = lambda v: (v * w).relu() * math.inf + v  # noqa: E731
+    tape = trace(fn, 0.5)
+    value, (g,) = tape.value_and_grad(x)
+    v, wv = Value(x), Value(1.0)
+    out = (v * wv).relu() * math.inf + v
+    out.backward()
+    assert same_bits(np.array([g]), np.array([v.grad]))
+    assert same_bits(np.array([value]), np.array([out.data]))
+
+
+def _stacked_kernels(tape):
+    from autograd.tape.kernels import Apply
+
+    program = tape._last.program
+    buf = tape._last.runner.buf
+    return [k for k in program.kernels if isinstance(k, Apply) and k._stacked(buf) is not None]
+
+
+@pytest.mark.parametrize(
+    "row", [[0.5, 2.0, -1.0, 2.0], [0.5, math.nan, 3.0, math.nan], [-math.inf, 1.0, 0.0, 1.0]]
+)
+def test_max_over_a_row_runs_as_one_block_with_the_rules_numbers(row):
+    from autograd.value import vmax
+
+    fn = lambda xs: vmax(xs) * 3.0  # noqa: E731
+    tape = trace(fn, [0.1, 0.2, 0.3, 0.4])
+    value, (g,) = tape.value_and_grad(row)
+    assert _stacked_kernels(tape)
+    xs = [Value(x) for x in row]
+    out = fn(xs)
+    out.backward()
+    assert same_bits(np.array([value]), np.array([out.data]))
+    assert same_bits(np.asarray(g), np.array([x.grad for x in xs]))
+
+
+def test_select_runs_as_one_block_and_names_a_bad_index_as_eager_does():
+    from autograd.value import apply
+
+    fn = lambda i, xs: apply("select", [i, *xs]) * 2.0  # noqa: E731
+    tape = trace(fn, 1.0, [0.5, -2.0, 4.0])
+    tape(0.0, [0.5, -2.0, 4.0])
+    assert _stacked_kernels(tape)
+    for i in (0.0, 1.0, 2.0):
+        value, (_, g) = tape.value_and_grad(i, [0.5, -math.inf, 4.0])
+        xs = [Value(x) for x in (0.5, -math.inf, 4.0)]
+        out = fn(Value(i), xs)
+        out.backward()
+        assert same_bits(np.array([value]), np.array([out.data]))
+        assert same_bits(np.asarray(g), np.array([x.grad for x in xs]))
+    for bad in (1.5, 3.0, -1.0, math.nan):
+        with pytest.raises(ValueError, match=r"^select: index must be an integer in \[0, 3\)"):
+            tape(bad, [0.5, -2.0, 4.0])

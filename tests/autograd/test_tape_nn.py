@@ -8,10 +8,12 @@ import numpy as np
 import pytest
 
 from autograd import Value, trace
+from autograd.tape import StructureError
 from nn import (
     MLP,
     SGD,
     Adam,
+    Neuron,
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,
@@ -178,3 +180,41 @@ def test_fused_and_unfused_mlps_give_the_same_tape_results():
         results.append(on_tape(tape, model, xs, ys))
     assert_close([results[1][0]], [results[0][0]])
     assert_close(results[1][1], results[0][1])
+
+
+# ---- a model whose structure changed after tracing (#20.17) -------------------------------------
+
+
+def _changes():
+    def activation(m):
+        m.layers[0].neurons[0].activation = "tanh"
+        m.layers[0].neurons[0]._act = lambda v: v.tanh()
+
+    def neuron(m):
+        m.layers[-1].neurons.append(Neuron(3, seed=9))
+
+    return {"activation": activation, "added neuron": neuron}
+
+
+@pytest.mark.parametrize("change", ["activation", "added neuron"])
+def test_the_tape_says_when_the_model_changed_after_tracing(change):
+    model = MLP(2, [3, 1], seed=0)
+    tape = trace(lambda x: model(x), [0.5, -0.2])
+    tape([0.1, 0.2])
+    _changes()[change](model)
+    with pytest.raises(StructureError, match="the model's structure changed since it was traced"):
+        tape([0.1, 0.2])
+
+
+def test_fit_compiled_says_when_the_model_changed_between_fits():
+    from nn import datasets
+    from nn.compiled import CompiledTrainer
+
+    X, y = datasets.moons(8, seed=0)
+    model = MLP(2, [3, 1], seed=0)
+    trainer = CompiledTrainer(model, mse, SGD(model, lr=0.1))
+    trainer.step(X, y)
+    trainer.sync()
+    _changes()["activation"](model)
+    with pytest.raises(StructureError, match="structure changed"):
+        trainer.step(X, y)

@@ -174,3 +174,22 @@ def test_a_loop_of_ones_own():
     trainer.sync()
     assert [p.data for p in params] != before  # the Values were stale until sync()
     assert value < first
+
+
+def test_an_interrupt_between_the_program_and_its_runner_changes_no_weight(monkeypatch):
+    """Set-up interrupted right after the model's program exists (before the runner that loads
+    it): fit's final sync must neither raise nor write the program's zeros (#20.1 kept)."""
+    import autograd.tape.batch as batch_module
+    from nn import MLP, datasets, fit
+
+    X, y = datasets.moons(8, seed=0)
+    model = MLP(2, [3, 1], seed=0)
+    before = [p.data for p in model.parameters()]
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(batch_module, "Runner", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        fit(model, X, y, epochs=1, progress=False, compile=True)
+    assert [p.data for p in model.parameters()] == before

@@ -257,3 +257,32 @@ def test_cross_entropy_tape_equals_eager_at_any_logits(logits, target):
     e_value, e_grads = eager_cross_entropy(logits, target)
     assert value == pytest.approx(e_value, rel=1e-12, abs=1e-12)
     assert grads == pytest.approx(e_grads, rel=1e-9, abs=1e-12)
+
+
+def test_cross_entropy_of_huge_equal_logits_is_log_2():
+    """log-sum-exp without the cancellation (#20.11): lse - z_t rounded 1e16 + log 2 - 1e16 to 0."""
+    assert cross_entropy([1e16, 1e16], 0).data == pytest.approx(math.log(2), rel=1e-15)
+    assert cross_entropy([[1e16, 1e16]], [Value(1.0)]).data == pytest.approx(math.log(2))
+
+
+def test_the_tape_picks_the_target_logit_without_multiplying():
+    """A -inf logit that is not the target gives what eager gives, not nan (#20.4)."""
+    logits = [0.0, -math.inf, 1.0]
+    eager = cross_entropy(logits, 0).data
+    tape = trace(lambda z, t: cross_entropy(z, t), [0.5, 0.2, 0.1], 2.0)
+    assert eager == pytest.approx(1.3132616875182228)
+    assert tape(logits, 0.0) == pytest.approx(eager, rel=1e-15)
+    _, (g, _) = tape.value_and_grad(logits, 0.0)
+    e = np.exp(np.array(logits) - 1.0)
+    np.testing.assert_allclose(g, e / e.sum() - [1.0, 0.0, 0.0], rtol=1e-12)
+
+
+def test_select_is_an_op_of_the_table_usable_eagerly():
+    from autograd.value import apply
+
+    xs = [Value(0.5), Value(-math.inf), Value(3.0)]
+    out = apply("select", [Value(2.0), *xs])
+    out.backward()
+    assert out.data == 3.0 and [x.grad for x in xs] == [0.0, 0.0, 1.0]
+    with pytest.raises(ValueError, match=r"select: index must be an integer in \[0, 3\)"):
+        apply("select", [Value(3.0), *xs])

@@ -273,3 +273,53 @@ def test_adam_needs_a_positive_eps():
     ps[0].grad = 0.0
     opt.step()  # a zero gradient at the first step: 0 / (0 + eps), not a ZeroDivisionError
     assert ps[0].data == 1.0
+
+
+# ---- step_arrays: checked arguments, one storage order (#20.10, #21.5, #23.4) ------------------
+
+
+def test_step_arrays_refuses_a_grad_of_the_wrong_shape():
+    ps = [Value(0.1), Value(0.2), Value(0.3)]
+    opt = SGD(ps, lr=1.0)
+    theta = np.array([0.1, 0.2, 0.3])
+    for bad in (np.array([1.0]), np.ones((3, 1)), np.ones(4), [1.0, 1.0, 1.0]):
+        with pytest.raises(ValueError, match=r"SGD.step_arrays: grad must be a float64 array"):
+            opt.step_arrays(theta, bad, ps)
+    assert theta.tolist() == [0.1, 0.2, 0.3] and opt.steps == 0
+
+
+def test_step_arrays_refuses_an_order_with_a_parameter_twice():
+    a, b = Value(1.0), Value(2.0)
+    opt = SGD([a, b], lr=0.5)
+    with pytest.raises(ValueError, match=r"order holds a parameter twice \(positions 0 and 2"):
+        opt.step_arrays(np.ones(3), np.ones(3), [a, b, a])
+
+
+def test_step_arrays_sees_an_order_list_changed_in_place():
+    """A layout cached on the list object would send the momentum to the wrong parameters."""
+    a, b = Value(1.0), Value(2.0)
+    opt, twin = SGD([a, b], lr=0.1, momentum=0.9), SGD([a, b], lr=0.1, momentum=0.9)
+    order = [a, b]
+    theta, grad = np.array([1.0, 2.0]), np.array([1.0, -1.0])
+    opt.step_arrays(theta, grad, order)
+    order.reverse()  # the same list, now [b, a]: the arrays follow it
+    theta2, grad2 = theta[::-1].copy(), grad[::-1].copy()
+    opt.step_arrays(theta2, grad2, order)
+    expected = np.array([1.0, 2.0])
+    twin.step_arrays(expected, np.array([1.0, -1.0]), [a, b])
+    twin.step_arrays(expected, np.array([1.0, -1.0]), [a, b])
+    assert theta2[::-1].tolist() == expected.tolist()
+
+
+def test_the_state_keeps_one_storage_order_and_updates_in_place():
+    ps = [Value(x) for x in (0.5, -1.0, 2.0)]
+    opt = Adam(ps, lr=0.1)
+    order = (ps[2], ps[0], ps[1])
+    theta, grad = np.array([2.0, 0.5, -1.0]), np.array([0.3, -0.2, 0.1])
+    opt.step_arrays(theta, grad, order)
+    m, v = opt._state["m"], opt._state["v"]
+    for _ in range(3):
+        opt.step_arrays(theta, grad, order)
+    assert opt._state["m"] is m and opt._state["v"] is v  # no copies, no translation per step
+    assert opt.m == [m[1], m[2], m[0]]  # read in parameter order
+    assert not hasattr(opt, "_state_in")

@@ -264,3 +264,130 @@ def test_record_must_be_a_positive_int():
     for bad in (0, -1, 1.5, True, "2"):
         with pytest.raises(ValueError, match="record must be None or an int >= 1"):
             fit(MLP(3, [1]), X, y, epochs=1, record=bad, progress=False)
+
+
+# ---- data once, loss names, snapshots (#23.1, #20.2, #20.8, #20.14), BLAS threads (#23.5) ------
+
+
+def test_eager_fit_trains_on_the_batches_data_batches_gives():
+    """Data prepared once (nn.data.Batcher) hands eager training the very same batches: the
+    weights are bit for bit those of a loop over data.batches with the same Generator."""
+    X, y = datasets.moons(40, seed=1)
+    model, twin = MLP(2, [6, 1], seed=0), MLP(2, [6, 1], seed=0)
+    fit(
+        model,
+        X,
+        y,
+        loss=mse,
+        optimizer=SGD(model, lr=0.2),
+        epochs=3,
+        batch_size=8,
+        progress=False,
+        seed=5,
+    )
+    opt, rng = SGD(twin, lr=0.2), np.random.default_rng(5)
+    for _ in range(3):
+        for xb, yb in datasets.batches(X, y, 8, seed=rng):
+            opt.zero_grad()
+            mse([twin(x) for x in xb], yb).backward()
+            opt.step()
+    assert [p.data for p in model.parameters()] == [p.data for p in twin.parameters()]
+
+
+def test_compiled_batches_are_gathered_from_arrays_made_once():
+    from nn.data import Batcher
+
+    X, y = datasets.moons(10, seed=0)
+    source = Batcher(X, y, 4, arrays=True)
+    seen = list(source.epoch(np.random.default_rng(0)))
+    order = np.random.default_rng(0).permutation(10)
+    assert [len(xb) for xb, _ in seen] == [4, 4, 2]
+    first, _ = next(iter(source.epoch(np.random.default_rng(0))))
+    assert first is seen[0][0]  # the same buffer, refilled
+    assert source.epoch_targets() == [y[i] for i in order]
+
+
+@pytest.mark.parametrize("compile", [False, True])
+def test_fit_accepts_a_loss_by_name(compile):
+    X, y = datasets.moons(20, seed=0)
+    by_name, by_fn = MLP(2, [4, 1], seed=0), MLP(2, [4, 1], seed=0)
+    h1 = fit(by_name, X, y, loss="mse", epochs=2, progress=False, compile=compile)
+    h2 = fit(by_fn, X, y, loss=mse, epochs=2, progress=False, compile=compile)
+    assert h1.loss == h2.loss
+
+
+def test_fit_says_what_a_loss_must_be():
+    X, y = datasets.moons(10, seed=0)
+    with pytest.raises(ValueError, match=r"fit: unknown loss 'msq'; known: mse, sse"):
+        fit(MLP(2, [1]), X, y, loss="msq", progress=False)
+    with pytest.raises(TypeError, match=r"fit: loss must be a function .* got int 3"):
+        fit(MLP(2, [1]), X, y, loss=3, progress=False)
+
+
+@pytest.mark.parametrize("compile", [False, True])
+def test_snapshots_hand_a_custom_loss_values_as_in_training(compile):
+    X, y = datasets.moons(20, seed=0)
+    model = MLP(2, [4, 1], seed=0)
+    history = fit(
+        model,
+        X,
+        y,
+        loss=lambda p, t: mse([v.tanh() for v in p], t),
+        epochs=2,
+        record=1,
+        progress=False,
+        compile=compile,
+    )
+    assert len(history.snapshots) == 3 and all(np.isfinite(s.loss) for s in history.snapshots)
+
+
+class _Counting:
+    """A model that counts its calls (each call on one sample)."""
+
+    def __init__(self, model):
+        self.model, self.calls = model, 0
+
+    def __call__(self, x):
+        self.calls += 1
+        return self.model(x)
+
+    def parameters(self):
+        return self.model.parameters()
+
+
+def test_compiled_snapshots_of_a_cnn_read_the_compiled_parameters():
+    """fit(record=1, compile=True) on a CNN stays compiled: a snapshot predicts with the
+    compiled program, not sample by sample on Values (#20.14)."""
+    from nn import Conv2d, Flatten, Sequential
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(12, 1, 4, 4)).tolist()
+    y = [float(k % 2) for k in range(12)]
+    net = Sequential(Conv2d(1, 2, 3, seed=0), Flatten(), MLP(8, [1], seed=1))
+    model = _Counting(net)
+    history = fit(
+        model, X, y, loss=mse, epochs=3, record=1, progress=False, compile=True, metrics=()
+    )
+    before = 1 + len(X)  # fit's first look at a sample, and snapshot 0 (nothing compiled yet)
+    assert model.calls <= before + 2  # + the traces; no eager pass over X per snapshot
+    assert len(history.snapshots) == 4
+    eager = [float(net(x).data) for x in X]
+    compiled_loss = history.snapshots[-1].loss
+    assert compiled_loss == pytest.approx(float(mse(eager, y).data), rel=1e-9)
+
+
+def test_compiled_fit_runs_with_one_blas_thread_for_small_steps():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from nn.compiled import blas_threads
+
+    seen = []
+
+    def look(epoch, history):
+        seen.extend(
+            i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"
+        )
+
+    X, y = datasets.moons(20, seed=0)
+    fit(MLP(2, [4, 1], seed=0), X, y, epochs=1, progress=False, compile=True, callbacks=[look])
+    assert seen and set(seen) == {1}
+    assert blas_threads(1e3) == 1
