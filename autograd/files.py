@@ -110,8 +110,11 @@ def read_bounded(path: str | os.PathLike[str], limit: int, who: str) -> bytes:
         os.close(fd)
         raise
     with os.fdopen(fd, "rb") as f:
-        data = f.read(limit + 1)
-    if len(data) > limit:  # it grew while we read
+        # Read what the file holds, not the limit: read(n) reserves n bytes before reading.
+        data = f.read(st.st_size + 1)
+        if len(data) > st.st_size:  # it grew while we read
+            data += f.read(limit + 1 - len(data))
+    if len(data) > limit:
         raise ValueError(_too_big(who, shown, len(data), limit))
     return data
 

@@ -66,7 +66,7 @@ class Sequential(Module):
             try:
                 n = layer.parameter_count(spec["config"])
             except (TypeError, ValueError) as e:
-                raise ValueError(f"layer {i}: {e}") from None
+                raise ValueError(f"Sequential: layer {i}: {e}") from None
             if n is None:
                 return None
             total += n
