@@ -55,8 +55,14 @@ class Conv2d(Module):
     node (the same numbers) instead of a chain of ``2 * in_channels * k * k`` products and sums.
     """
 
-    CONFIG_KEYS = ("in_channels", "out_channels", "kernel_size", "stride", "padding",
-                   *NeuronOptions.SAVED)  # fmt: skip
+    CONFIG_KEYS = (
+        "in_channels",
+        "out_channels",
+        "kernel_size",
+        "stride",
+        "padding",
+        *NeuronOptions.SAVED,
+    )
 
     def __init__(
         self,

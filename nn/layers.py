@@ -143,6 +143,15 @@ def _short(x: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _stream(who: str, rng: Any, seed: Any) -> random.Random:
+    """``rng``, or our own ``random.Random(seed)``: global random state is never touched."""
+    if rng is None:
+        return random.Random(seed)
+    if not (hasattr(rng, "uniform") and hasattr(rng, "gauss")):
+        raise TypeError(f"{who}: rng must be a random.Random, got {type(rng).__name__} {rng!r:.40}")
+    return rng
+
+
 def _bias(who: str, config: dict[str, Any]) -> int:
     """1 when a config's neurons have a bias (the default), 0 when not."""
     return int(check_bool(who, "bias", config.get("bias", True)))
@@ -199,11 +208,8 @@ class Neuron(Module):
         fan_out: int = 1,
     ) -> None:
         options = NeuronOptions.checked("Neuron", activation, bias, init, fused, leaky_slope)
-        check_int("Neuron", "fan_out", fan_out)
-        if rng is not None and not isinstance(rng, random.Random):
-            raise TypeError(f"Neuron: rng must be a random.Random, got {type(rng).__name__}")
-        # Our own stream: global random state is never touched.
-        self._build(check_int("Neuron", "nin", nin), options, rng or random.Random(seed), fan_out)
+        nin, fan_out = check_int("Neuron", "nin", nin), check_int("Neuron", "fan_out", fan_out)
+        self._build(nin, options, _stream("Neuron", rng, seed), fan_out)
 
     @classmethod
     def made(cls, nin: int, options: NeuronOptions, rng: random.Random, fan_out: int) -> Neuron:
@@ -284,8 +290,8 @@ class Layer(Module):
         rng: random.Random | None = None,
     ) -> None:
         options = NeuronOptions.checked("Layer", activation, bias, init, fused, leaky_slope)
-        self._build(check_int("Layer", "nin", nin), check_int("Layer", "nout", nout), options,
-                    rng or random.Random(seed))  # fmt: skip
+        nin, nout = check_int("Layer", "nin", nin), check_int("Layer", "nout", nout)
+        self._build(nin, nout, options, _stream("Layer", rng, seed))
 
     @classmethod
     def made(cls, nin: int, nout: int, options: NeuronOptions, rng: random.Random) -> Layer:
@@ -330,8 +336,15 @@ class MLP(Module):
     micrograd after ``random.seed(seed)``. ``leaky_slope`` is the slope of every leaky_relu layer.
     """
 
-    CONFIG_KEYS = ("nin", "nouts", "activation", "output_activation", "bias", "fused",
-                   "leaky_slope")  # fmt: skip
+    CONFIG_KEYS = (
+        "nin",
+        "nouts",
+        "activation",
+        "output_activation",
+        "bias",
+        "fused",
+        "leaky_slope",
+    )
 
     def __init__(
         self,

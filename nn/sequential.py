@@ -38,8 +38,9 @@ class Sequential(Module):
         for i, item in enumerate(items):
             if not isinstance(item, Module):
                 _check_spec(item, i)
-        self.layers = [item if isinstance(item, Module) else _rebuild(item, i)
-                       for i, item in enumerate(items)]  # fmt: skip
+        self.layers = [
+            item if isinstance(item, Module) else _rebuild(item, i) for i, item in enumerate(items)
+        ]
 
     def forward(self, x: Any) -> Any:
         for layer in self.layers:
