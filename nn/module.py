@@ -191,6 +191,10 @@ class Module:
         if not isinstance(config, dict):
             raise ValueError(f"{cls.__name__}: config must be a dict, got {_short(config)}")
         allowed = cls.CONFIG_KEYS
+        keys_owner = next(c for c in cls.__mro__ if "CONFIG_KEYS" in vars(c))
+        config_owner = next(c for c in cls.__mro__ if "config" in vars(c))
+        if not issubclass(keys_owner, config_owner):
+            allowed = None  # a subclass of yours wrote its own config(): its keys are its own
         unknown = [k for k in config if allowed is not None and k not in allowed]
         if unknown:
             raise ValueError(

@@ -111,6 +111,11 @@ def _rebuild(spec: dict[str, Any], i: int) -> Module:
 def _check_spec(spec: Any, i: int) -> type[Module]:
     """The class of a layer spec ``{"class": name, "config": {...}}`` naming a known module
     whose config holds only the keys a saved one can; otherwise an error naming layer ``i``."""
+    if isinstance(spec, type) and issubclass(spec, Module):
+        raise TypeError(
+            f"Sequential: layer {i} is the class {spec.__name__}, not a module: call it "
+            f"({spec.__name__}(...))"
+        )
     if not isinstance(spec, dict) or set(spec) != {"class", "config"}:
         raise TypeError(
             f"Sequential: layer {i} must be a Module or a spec "

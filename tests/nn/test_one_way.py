@@ -132,3 +132,27 @@ def test_mlp_with_an_int_for_the_layer_sizes_says_to_give_a_list():
 def test_other_constructors_name_the_call_the_argument_and_the_value(build, kind, message):
     with pytest.raises(kind, match=re.escape(message)):
         build()
+
+
+def test_a_class_instead_of_a_module_in_a_sequential_says_to_call_it():
+    with pytest.raises(TypeError, match=r"layer 1 is the class Flatten, not a module: call it"):
+        Sequential(MaxPool2d(2), Flatten)
+
+
+class Wider(MLP):
+    """A subclass of yours that saves one more key: its own config() decides what it holds."""
+
+    def __init__(self, nin, nouts, note="", **kwargs):
+        super().__init__(nin, nouts, **kwargs)
+        self.note = note
+
+    def config(self):
+        return {**super().config(), "note": self.note}
+
+
+def test_a_subclass_that_writes_its_own_config_loads_with_its_own_keys(tmp_path):
+    Wider(2, [1], note="mine", seed=0).save(tmp_path / "w.json")
+    assert Module.load(tmp_path / "w.json").note == "mine"
+    assert Wider.check_keys({"note": "x"}) == {"note": "x"}
+    with pytest.raises(ValueError, match="config key 'note' is not one a saved MLP holds"):
+        MLP.check_keys({"note": "x"})
