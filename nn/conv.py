@@ -24,8 +24,8 @@ from autograd import Value
 from autograd.grad_mode import enter_scope, exit_scope
 from autograd.value import vmax, vsum
 
-from .layers import Neuron, NeuronOptions, _torch_activation, flat_values
-from .module import Module, check_bool, check_int, check_work
+from .layers import Neuron, NeuronOptions, _bias, _torch_activation, flat_values
+from .module import Module, check_int, check_work
 
 Image = list[list[list[Any]]]  # [channels][height][width]
 _HINT = " (an image is [channels][height][width]: put a one-channel image in a list of one)"
@@ -96,7 +96,7 @@ class Conv2d(Module):
     @property
     def activation(self) -> str | None:
         """The neurons' activation (None = linear)."""
-        return self.neurons[0].activation
+        return self.options.activation
 
     def output_size(self, height: int, width: int) -> tuple[int, int]:
         """(H', W') for an ``height x width`` input, or ValueError when the kernel does not fit."""
@@ -155,7 +155,7 @@ class Conv2d(Module):
         c_in, c_out, k, _, _ = _conv_sizes(
             "Conv2d", *(config.get(name, defaults.get(name)) for name in sizes)
         )
-        return c_out * (c_in * k * k + int(check_bool("Conv2d", "bias", config.get("bias", True))))
+        return c_out * (c_in * k * k + _bias("Conv2d", config))
 
     def __repr__(self) -> str:
         shown = [f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}"]

@@ -34,7 +34,7 @@ State = dict[str, Any]  # path -> float (one Value) or list[float] (a list of Va
 # A scalar engine trains nothing near it; the bound keeps a small file from asking for the absurd.
 MAX_SIZE = 2**16
 # The most Values one layer's forward may make (a padded image, a grid of weighted sums), about
-# 1.5 GB of nodes: a clear ValueError before the allocation instead of exhausting memory.
+# 1.8 GB at ~180 bytes a Value: a clear ValueError before allocating, not memory exhausted.
 MAX_VALUES = 10**7
 # How deeply Sequentials may nest in a config (a file of 250 nested ones is refused, not recursed).
 MAX_DEPTH = 32
@@ -58,9 +58,13 @@ def check_bool(who: str, name: str, x: Any) -> bool:
 def check_finite(who: str, name: str, x: Any) -> float:
     """``x`` as a float when it is a finite real number (not a bool, not a string), else
     ValueError."""
-    if not _is_real(x) or not math.isfinite(x):
+    try:
+        value = float(x) if _is_real(x) else math.nan
+    except OverflowError:  # an int too big for a float: 10**400 in a file
+        value = math.inf
+    if not math.isfinite(value):
         raise ValueError(f"{who}: {name} must be a finite number, got {_short(x)}")
-    return float(x)
+    return value
 
 
 def check_work(who: str, count: int, what: str) -> None:

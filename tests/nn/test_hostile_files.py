@@ -152,6 +152,8 @@ HOSTILE = [
     ("nan slope", doc("Neuron", {**NEURON, "leaky_slope": "nan"}, NEURON_STATE),
      ["leaky_slope must be a finite number, got 'nan'"]),
     ("inf slope", doc("Neuron", {**NEURON, "leaky_slope": "1e400"}, NEURON_STATE), ["leaky_slope"]),
+    ("huge int slope", doc("Neuron", {**NEURON, "leaky_slope": 10**400}, NEURON_STATE),
+     ["leaky_slope must be a finite number"]),
     ("bias string", doc("Neuron", {**NEURON, "bias": "no"}, NEURON_STATE), ["bias", "'no'"]),
     ("fused number", doc("Neuron", {**NEURON, "fused": 1}, NEURON_STATE), ["fused"]),
     ("activation list", doc("Neuron", {**NEURON, "activation": ["relu"]}, NEURON_STATE),
@@ -185,7 +187,9 @@ def test_nesting_up_to_the_bound_still_loads(tmp_path):
 
 # ---- the fuzz: random hostile files, every failure a ValueError, under a budget -----------------
 
-SIZES = st.sampled_from([0, 1, 2, 3, -1, 2**16, 2**16 + 1, 10**9, 10**18, 2.0, True, "2", None])
+SIZES = st.sampled_from(
+    [0, 1, 2, 3, -1, 2**16, 2**16 + 1, 10**9, 10**18, 10**400, 2.0, 1e308, True, "2", None]
+)
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers(-(10**20), 10**20) | SIZES
     | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=6),
