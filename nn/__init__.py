@@ -5,7 +5,7 @@ from typing import Any
 from . import clash  # noqa: F401 - first: says so clearly when 'autograd' is not ours (HIPS)
 from . import data as datasets
 from .conv import AvgPool2d, Conv2d, Flatten, MaxPool2d
-from .layers import MLP, Layer, Neuron, Sequential
+from .layers import MLP, Layer, Neuron
 from .losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -17,6 +17,7 @@ from .losses import (
 )
 from .module import Module
 from .optim import SGD, Adam, Optimizer, linear_decay, step_decay
+from .sequential import Sequential
 from .train import History, NonFiniteLossError, Snapshot, accuracy, fit, predict
 
 

@@ -24,11 +24,23 @@ from autograd import Value
 from autograd.grad_mode import enter_scope, exit_scope
 from autograd.value import vmax, vsum
 
-from .layers import INITS, Neuron, _activation, _check_size, _torch_activation, flat_values
-from .module import Module
+from .layers import Neuron, NeuronOptions, _bias, _torch_activation, flat_values
+from .module import Module, check_int, check_work
 
 Image = list[list[list[Any]]]  # [channels][height][width]
 _HINT = " (an image is [channels][height][width]: put a one-channel image in a list of one)"
+
+
+def _conv_sizes(who: str, *sizes: Any) -> tuple[int, int, int, int, int]:
+    """(in_channels, out_channels, kernel_size, stride, padding), checked: ints in bounds, and
+    a padding that leaves even a 1x1 image within ``MAX_VALUES`` once padded."""
+    c_in, c_out, k, s = (
+        check_int(who, name, n)
+        for name, n in zip(("in_channels", "out_channels", "kernel_size", "stride"), sizes)
+    )
+    p = check_int(who, "padding", sizes[4], low=0)
+    check_work(who, c_in * (1 + 2 * p) ** 2, f"padding={p} of even a 1x1 input")
+    return c_in, c_out, k, s, p
 
 
 class Conv2d(Module):
@@ -42,6 +54,15 @@ class Conv2d(Module):
     biases start at 0. ``fused=True`` (the default) makes each window's weighted sum one ``dot``
     node (the same numbers) instead of a chain of ``2 * in_channels * k * k`` products and sums.
     """
+
+    CONFIG_KEYS = (
+        "in_channels",
+        "out_channels",
+        "kernel_size",
+        "stride",
+        "padding",
+        *NeuronOptions.SAVED,
+    )
 
     def __init__(
         self,
@@ -58,40 +79,24 @@ class Conv2d(Module):
         fused: bool = True,
         leaky_slope: float = 0.01,
     ) -> None:
-        for name, n in (
-            ("in_channels", in_channels),
-            ("out_channels", out_channels),
-            ("kernel_size", kernel_size),
-            ("stride", stride),
-        ):
-            _check_size("Conv2d", name, n)
-        if not isinstance(padding, int) or isinstance(padding, bool) or padding < 0:
-            raise ValueError(f"Conv2d: padding must be an int >= 0, got {padding!r}")
-        if init not in INITS:
-            raise ValueError(f"Conv2d: unknown init {init!r}; choose one of {', '.join(INITS)}")
+        options = NeuronOptions.checked("Conv2d", activation, bias, init, fused, leaky_slope)
+        _conv_sizes("Conv2d", in_channels, out_channels, kernel_size, stride, padding)
         rng = random.Random(seed)  # our own stream: global random state is never touched
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
-        self.init = init
-        fan_in = in_channels * kernel_size * kernel_size
-        self.neurons = [
-            Neuron(
-                fan_in,
-                _activation(activation),
-                bias,
-                init,
-                fused=fused,
-                leaky_slope=leaky_slope,
-                rng=rng,
-                fan_out=out_channels * kernel_size * kernel_size,
-            )
-            for _ in range(out_channels)
-        ]
+        self.options = options
+        fan_in, fan_out = in_channels * kernel_size**2, out_channels * kernel_size**2
+        self.neurons = [Neuron.made(fan_in, options, rng, fan_out) for _ in range(out_channels)]
+
+    @property
+    def init(self) -> str:
+        """How the weights were drawn: "he", "xavier" or "uniform"."""
+        return self.options.init
 
     @property
     def activation(self) -> str | None:
         """The neurons' activation (None = linear)."""
-        return self.neurons[0].activation
+        return self.options.activation
 
     def output_size(self, height: int, width: int) -> tuple[int, int]:
         """(H', W') for an ``height x width`` input, or ValueError when the kernel does not fit."""
@@ -105,9 +110,14 @@ class Conv2d(Module):
 
     def forward(self, x: Any) -> Image:
         image = _image(x, "Conv2d", self.in_channels)
-        rows, cols = self.output_size(len(image[0]), len(image[0][0]))
-        padded = _pad(image, self.padding)
-        k, s = self.kernel_size, self.stride
+        height, width = len(image[0]), len(image[0][0])
+        rows, cols = self.output_size(height, width)
+        k, s, p = self.kernel_size, self.stride, self.padding
+        # Before anything is allocated: the padded image, the windows and the weighted sums.
+        padded_size = self.in_channels * (height + 2 * p) * (width + 2 * p)
+        sums = rows * cols * self.out_channels * (self.in_channels * k * k + 2)
+        check_work("Conv2d", padded_size + sums, f"a {height}x{width} input")
+        padded = _pad(image, p)
         out: Image = [[[None] * cols for _ in range(rows)] for _ in self.neurons]
         for i in range(rows):
             for j in range(cols):
@@ -126,27 +136,26 @@ class Conv2d(Module):
         return out
 
     def config(self) -> dict[str, Any]:
-        first = self.neurons[0]
         return {
             "in_channels": self.in_channels,
             "out_channels": self.out_channels,
             "kernel_size": self.kernel_size,
             "stride": self.stride,
             "padding": self.padding,
-            "bias": first.b is not None,
-            "activation": first.activation,
-            "fused": first.fused,
-            "leaky_slope": first.leaky_slope,
+            **self.options.config(),
         }
 
     @classmethod
     def parameter_count(cls, config: dict[str, Any]) -> int:
         """``out_channels * (in_channels * kernel_size ** 2 + bias)``, from a config alone:
-        ``Module.load`` checks a file against it before building anything."""
-        for name in ("in_channels", "out_channels", "kernel_size"):
-            _check_size("Conv2d", name, config.get(name))
-        fan_in = config["in_channels"] * config["kernel_size"] ** 2
-        return config["out_channels"] * (fan_in + bool(config.get("bias", True)))
+        ``Module.load`` checks a file against it before building anything (and refuses sizes
+        no input could run with, such as a padding of 10**9)."""
+        sizes = ("in_channels", "out_channels", "kernel_size", "stride", "padding")
+        defaults = {"stride": 1, "padding": 0}
+        c_in, c_out, k, _, _ = _conv_sizes(
+            "Conv2d", *(config.get(name, defaults.get(name)) for name in sizes)
+        )
+        return c_out * (c_in * k * k + _bias("Conv2d", config))
 
     def __repr__(self) -> str:
         shown = [f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}"]
@@ -159,14 +168,14 @@ class Conv2d(Module):
         """An equivalent ``torch.nn.Conv2d`` in float64 (followed by the activation, if any, in a
         ``torch.nn.Sequential``); it takes batches ``(N, C, H, W)``."""
         torch = _torch("Conv2d")
-        k, first = self.kernel_size, self.neurons[0]
+        k, options = self.kernel_size, self.options
         conv = torch.nn.Conv2d(
             self.in_channels,
             self.out_channels,
             k,
             stride=self.stride,
             padding=self.padding,
-            bias=first.b is not None,
+            bias=options.bias,
             dtype=torch.float64,
         )
         with torch.no_grad():
@@ -174,10 +183,10 @@ class Conv2d(Module):
             conv.weight.copy_(torch.tensor(weights, dtype=torch.float64).reshape(conv.weight.shape))
             if conv.bias is not None:
                 conv.bias.copy_(torch.tensor([n.b.data for n in self.neurons], dtype=torch.float64))
-        if first.activation is None:
+        if options.activation is None:
             return conv
         return torch.nn.Sequential(
-            conv, _torch_activation(torch, first.activation, first.leaky_slope)
+            conv, _torch_activation(torch, options.activation, options.leaky_slope)
         )
 
 
@@ -187,13 +196,18 @@ class _Pool2d(Module):
 
     reduce: Callable[[list[Value], int], Value]
 
+    CONFIG_KEYS = ("kernel_size", "stride")
+
     def __init__(self, kernel_size: int, stride: int | None = None) -> None:
-        who = type(self).__name__
-        _check_size(who, "kernel_size", kernel_size)
-        if stride is not None:
-            _check_size(who, "stride", stride)
-        self.kernel_size = kernel_size
-        self.stride = kernel_size if stride is None else stride
+        self.kernel_size, self.stride = self._sizes(kernel_size, stride)
+
+    @classmethod
+    def _sizes(cls, kernel_size: Any, stride: Any) -> tuple[int, int]:
+        """(kernel_size, stride), checked; the stride defaults to the kernel size."""
+        kernel_size = check_int(cls.__name__, "kernel_size", kernel_size)
+        return kernel_size, kernel_size if stride is None else check_int(
+            cls.__name__, "stride", stride
+        )
 
     def forward(self, x: Any) -> Image:
         who = type(self).__name__
@@ -219,7 +233,8 @@ class _Pool2d(Module):
 
     @classmethod
     def parameter_count(cls, config: dict[str, Any]) -> int:
-        """Pooling learns nothing: 0."""
+        """Pooling learns nothing: 0 (once the sizes are checked)."""
+        cls._sizes(config.get("kernel_size"), config.get("stride"))
         return 0
 
     def __repr__(self) -> str:
@@ -256,6 +271,8 @@ class AvgPool2d(_Pool2d):
 class Flatten(Module):
     """``[C][H][W]`` (any nesting of lists) to one flat list, in row-major order as
     ``torch.flatten``: what an ``MLP`` after the convolutions reads."""
+
+    CONFIG_KEYS = ()
 
     def forward(self, x: Any) -> list[Any]:
         return flat_values(x, "Flatten", "nested lists of numbers or Values")

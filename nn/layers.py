@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import inspect
 import math
 import numbers
 import random
 from collections.abc import Callable, Mapping, Sequence, Set
+from dataclasses import dataclass, replace
 from operator import mul
-from typing import Any
+from typing import Any, ClassVar
 
 from autograd import Value
 from autograd.namespaces import NUMPY
 from autograd.ops import OPS
 from autograd.value import dot
 
-from .module import Module
+from .module import Module, check_bool, check_finite, check_int
 
 # Activation name -> the Value method that applies it; None is linear (no op at all).
 ACTIVATIONS: dict[str | None, Callable[..., Value] | None] = {
@@ -30,13 +30,63 @@ INITS = ("uniform", "xavier", "he")
 _NICE = {None: "Linear", "relu": "ReLU", "leaky_relu": "LeakyReLU"}
 
 
-def _activation(name: str | None) -> str | None:
+def _activation(name: Any, who: str = "activation") -> str | None:
     """The canonical name ("linear" is None), or ValueError listing the choices."""
     name = None if name == "linear" else name
-    if name not in ACTIVATIONS:
+    if not (name is None or isinstance(name, str)) or name not in ACTIVATIONS:
         known = ", ".join(str(k) for k in ACTIVATIONS if k) + ", linear/None"
-        raise ValueError(f"unknown activation {name!r}; choose one of {known}")
+        raise ValueError(f"unknown {who} {_short(name)}; choose one of {known}")
     return name
+
+
+@dataclass(frozen=True)
+class NeuronOptions:
+    """How every neuron of a Neuron, Layer, MLP or Conv2d is made, checked once, in ``checked``.
+
+    ``activation`` (None = linear), ``bias``, ``init`` ("uniform", "xavier" or "he"), ``fused``
+    (one ``dot`` node for the weighted sum) and ``leaky_slope`` (the slope of leaky_relu). A
+    saved file holds all but ``init``, which only draws the weights the file then replaces.
+    """
+
+    activation: str | None
+    bias: bool
+    init: str
+    fused: bool
+    leaky_slope: float
+
+    SAVED: ClassVar[tuple[str, ...]] = ("activation", "bias", "fused", "leaky_slope")
+
+    @classmethod
+    def checked(
+        cls, who: str, activation: Any, bias: Any, init: Any, fused: Any, leaky_slope: Any
+    ) -> NeuronOptions:
+        """The options, or ValueError naming ``who``, the argument and the value."""
+        if not isinstance(init, str) or init not in INITS:
+            raise ValueError(
+                f"{who}: unknown init {_short(init)}; choose one of {', '.join(INITS)}"
+            )
+        try:
+            activation = _activation(activation)
+        except ValueError as e:
+            raise ValueError(f"{who}: {e}") from None
+        return cls(
+            activation,
+            check_bool(who, "bias", bias),
+            init,
+            check_bool(who, "fused", fused),
+            check_finite(who, "leaky_slope", leaky_slope),
+        )
+
+    def config(self) -> dict[str, Any]:
+        """The options a saved file holds."""
+        return {key: getattr(self, key) for key in self.SAVED}
+
+    def act(self) -> Callable[[Value], Value] | None:
+        """The activation as a function of one Value; None for linear."""
+        if self.activation == "leaky_relu":
+            slope = self.leaky_slope
+            return lambda v: v.leaky_relu(slope)
+        return ACTIVATIONS[self.activation]
 
 
 def _inputs(x: Any, nin: int, who: str) -> Sequence[Any]:
@@ -93,9 +143,37 @@ def _short(x: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _check_size(who: str, name: str, n: Any) -> None:
-    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"{who}: {name} must be a positive int, got {n!r}")
+def _stream(who: str, rng: Any, seed: Any) -> random.Random:
+    """``rng``, or our own ``random.Random(seed)``: global random state is never touched."""
+    if rng is None:
+        return random.Random(seed)
+    if not (hasattr(rng, "uniform") and hasattr(rng, "gauss")):
+        raise TypeError(f"{who}: rng must be a random.Random, got {type(rng).__name__} {rng!r:.40}")
+    return rng
+
+
+def _bias(who: str, config: dict[str, Any]) -> int:
+    """1 when a config's neurons have a bias (the default), 0 when not."""
+    return int(check_bool(who, "bias", config.get("bias", True)))
+
+
+def _layer_sizes(who: str, nouts: Any) -> list[int]:
+    """``nouts`` as a list of layer sizes, or an error that says how to write them."""
+    if isinstance(nouts, (numbers.Number, str, bytes, Mapping, Set)):
+        raise TypeError(
+            f"{who}: nouts must be a list of layer sizes, the last one the outputs "
+            f"(MLP(2, [4]): one layer of 4; MLP(2, [16, 1]): 16 hidden, 1 output), "
+            f"got {type(nouts).__name__} {_short(nouts)}"
+        )
+    try:
+        sizes = list(nouts)
+    except TypeError:
+        raise TypeError(
+            f"{who}: nouts must be a list of layer sizes, got {type(nouts).__name__}"
+        ) from None
+    if not sizes:
+        raise ValueError(f"{who}: nouts must list at least one layer size")
+    return [check_int(who, f"nouts[{i}]", n) for i, n in enumerate(sizes)]
 
 
 def _draw(rng: random.Random, init: str, nin: int, nout: int) -> float:
@@ -114,6 +192,8 @@ class Neuron(Module):
     With ``fused=True`` the weighted sum is one ``dot`` node (smaller graph, same numbers).
     """
 
+    CONFIG_KEYS = ("nin", *NeuronOptions.SAVED)
+
     def __init__(
         self,
         nin: int,
@@ -127,27 +207,42 @@ class Neuron(Module):
         rng: random.Random | None = None,
         fan_out: int = 1,
     ) -> None:
-        _check_size("Neuron", "nin", nin)
-        if init not in INITS:
-            raise ValueError(f"Neuron: unknown init {init!r}; choose one of {', '.join(INITS)}")
-        rng = rng or random.Random(seed)  # our own stream: global random state is never touched
+        options = NeuronOptions.checked("Neuron", activation, bias, init, fused, leaky_slope)
+        nin, fan_out = check_int("Neuron", "nin", nin), check_int("Neuron", "fan_out", fan_out)
+        self._build(nin, options, _stream("Neuron", rng, seed), fan_out)
+
+    @classmethod
+    def made(cls, nin: int, options: NeuronOptions, rng: random.Random, fan_out: int) -> Neuron:
+        """A neuron from options a Layer, MLP or Conv2d has already checked."""
+        neuron = cls.__new__(cls)
+        neuron._build(nin, options, rng, fan_out)
+        return neuron
+
+    def _build(self, nin: int, options: NeuronOptions, rng: random.Random, fan_out: int) -> None:
         self.nin = nin
-        self.activation = _activation(activation)
-        self.leaky_slope = float(leaky_slope)
-        self.fused = bool(fused)
-        self.w = [Value(_draw(rng, init, nin, fan_out)) for _ in range(nin)]
-        self.b = Value(0.0) if bias else None
-        act = ACTIVATIONS[self.activation]
-        if self.activation == "leaky_relu":
-            slope = self.leaky_slope
-            act = lambda v: v.leaky_relu(slope)  # noqa: E731
-        self._act = act
+        self.options = options
+        self.w = [Value(_draw(rng, options.init, nin, fan_out)) for _ in range(nin)]
+        self.b = Value(0.0) if options.bias else None
+        self._act = options.act()
+
+    @property
+    def activation(self) -> str | None:
+        """The activation's name (None = linear)."""
+        return self.options.activation
+
+    @property
+    def fused(self) -> bool:
+        return self.options.fused
+
+    @property
+    def leaky_slope(self) -> float:
+        return self.options.leaky_slope
 
     def forward(self, x: Sequence[Any]) -> Value:
         if type(x) is not list or len(x) != self.nin or type(x[0]) is not Value:
             # A Layer hands us a checked list of Values; anything else goes through the checks.
             x = _inputs(x, self.nin, "Neuron")
-        if self.fused:
+        if self.options.fused:
             out = dot(self.w, x)
             if self.b is not None:
                 out = out + self.b
@@ -164,13 +259,12 @@ class Neuron(Module):
         return out if self._act is None else self._act(out)
 
     def config(self) -> dict[str, Any]:
-        return {
-            "nin": self.nin,
-            "activation": self.activation,
-            "bias": self.b is not None,
-            "fused": self.fused,
-            "leaky_slope": self.leaky_slope,
-        }
+        return {"nin": self.nin, **self.options.config()}
+
+    @classmethod
+    def parameter_count(cls, config: dict[str, Any]) -> int:
+        """``nin + bias``, from a config alone."""
+        return check_int(cls.__name__, "nin", config.get("nin")) + _bias(cls.__name__, config)
 
     def __repr__(self) -> str:
         kind = _NICE.get(self.activation) or str(self.activation).capitalize()
@@ -179,6 +273,8 @@ class Neuron(Module):
 
 class Layer(Module):
     """``nout`` neurons reading the same inputs; one output gives a Value, several a list."""
+
+    CONFIG_KEYS = ("nout", *Neuron.CONFIG_KEYS)
 
     def __init__(
         self,
@@ -193,22 +289,20 @@ class Layer(Module):
         *,
         rng: random.Random | None = None,
     ) -> None:
-        _check_size("Layer", "nout", nout)
-        rng = rng or random.Random(seed)
+        options = NeuronOptions.checked("Layer", activation, bias, init, fused, leaky_slope)
+        nin, nout = check_int("Layer", "nin", nin), check_int("Layer", "nout", nout)
+        self._build(nin, nout, options, _stream("Layer", rng, seed))
+
+    @classmethod
+    def made(cls, nin: int, nout: int, options: NeuronOptions, rng: random.Random) -> Layer:
+        """A layer from options an MLP has already checked."""
+        layer = cls.__new__(cls)
+        layer._build(nin, nout, options, rng)
+        return layer
+
+    def _build(self, nin: int, nout: int, options: NeuronOptions, rng: random.Random) -> None:
         self.nin, self.nout = nin, nout
-        self.neurons = [
-            Neuron(
-                nin,
-                activation,
-                bias,
-                init,
-                fused=fused,
-                leaky_slope=leaky_slope,
-                rng=rng,
-                fan_out=nout,
-            )
-            for _ in range(nout)
-        ]
+        self.neurons = [Neuron.made(nin, options, rng, fan_out=nout) for _ in range(nout)]
 
     @property
     def activation(self) -> str | None:
@@ -223,6 +317,11 @@ class Layer(Module):
     def config(self) -> dict[str, Any]:
         return {"nout": self.nout, **self.neurons[0].config()}
 
+    @classmethod
+    def parameter_count(cls, config: dict[str, Any]) -> int:
+        """``nout * (nin + bias)``, from a config alone."""
+        return check_int(cls.__name__, "nout", config.get("nout")) * Neuron.parameter_count(config)
+
     def __repr__(self) -> str:
         return f"Layer of [{', '.join(map(repr, self.neurons))}]"
 
@@ -230,10 +329,22 @@ class Layer(Module):
 class MLP(Module):
     """A multi-layer perceptron: hidden layers use ``activation``, the last ``output_activation``.
 
+    ``nouts`` lists the layer sizes, the last one the outputs: ``MLP(2, [16, 16, 1])`` has two
+    hidden layers of 16 and one output (micrograd's signature; ``MLP(2, [4])`` is one layer).
     ``init``: "uniform" (micrograd's U(-1, 1)), "xavier" or "he"; biases start at 0. Weights come
     from ``random.Random(seed)``, drawn layer by layer, neuron by neuron: the same stream as
     micrograd after ``random.seed(seed)``. ``leaky_slope`` is the slope of every leaky_relu layer.
     """
+
+    CONFIG_KEYS = (
+        "nin",
+        "nouts",
+        "activation",
+        "output_activation",
+        "bias",
+        "fused",
+        "leaky_slope",
+    )
 
     def __init__(
         self,
@@ -247,29 +358,28 @@ class MLP(Module):
         fused: bool = False,
         leaky_slope: float = 0.01,
     ) -> None:
-        nouts = list(nouts)
-        if not nouts:
-            raise ValueError("MLP: nouts must list at least one layer size")
+        nouts = _layer_sizes("MLP", nouts)
+        hidden = NeuronOptions.checked("MLP", activation, bias, init, fused, leaky_slope)
+        try:
+            output = replace(hidden, activation=_activation(output_activation, "output_activation"))
+        except ValueError as e:
+            raise ValueError(f"MLP: {e}") from None
         rng = random.Random(seed)
-        sizes = [nin, *nouts]
-        acts = [activation] * (len(nouts) - 1) + [output_activation]
-        self.nin, self.nouts, self.init = nin, nouts, init
-        self.activation = _activation(activation)
-        self.output_activation = _activation(output_activation)
-        self.bias, self.fused, self.leaky_slope = bool(bias), bool(fused), float(leaky_slope)
+        sizes = [check_int("MLP", "nin", nin), *nouts]
+        self.nin, self.nouts = nin, nouts
+        self._hidden, self._output = hidden, output
         self.layers = [
-            Layer(
-                sizes[i],
-                sizes[i + 1],
-                acts[i],
-                bias,
-                init,
-                fused=fused,
-                leaky_slope=leaky_slope,
-                rng=rng,
-            )
+            Layer.made(sizes[i], sizes[i + 1], hidden if i < len(nouts) - 1 else output, rng)
             for i in range(len(nouts))
         ]
+
+    # The options every layer shares, as the constructor's arguments name them.
+    activation = property(lambda self: self._hidden.activation)
+    output_activation = property(lambda self: self._output.activation)
+    bias = property(lambda self: self._hidden.bias)
+    init = property(lambda self: self._hidden.init)
+    fused = property(lambda self: self._hidden.fused)
+    leaky_slope = property(lambda self: self._hidden.leaky_slope)
 
     def forward(self, x: Any) -> Value | list[Value]:
         x = _inputs(x, self.nin, "MLP")
@@ -278,15 +388,24 @@ class MLP(Module):
         return x
 
     def config(self) -> dict[str, Any]:
+        saved = self._hidden.config()
         return {
             "nin": self.nin,
             "nouts": self.nouts,
-            "activation": self.activation,
+            "activation": saved.pop("activation"),
             "output_activation": self.output_activation,
-            "bias": self.bias,
-            "fused": self.fused,
-            "leaky_slope": self.leaky_slope,
+            **saved,
         }
+
+    @classmethod
+    def parameter_count(cls, config: dict[str, Any]) -> int:
+        """The weights and biases of every layer, from a config alone."""
+        sizes = [
+            check_int("MLP", "nin", config.get("nin")),
+            *_layer_sizes("MLP", config.get("nouts")),
+        ]
+        bias = _bias("MLP", config)
+        return sum(n_out * (n_in + bias) for n_in, n_out in zip(sizes, sizes[1:]))
 
     def __repr__(self) -> str:
         return f"MLP of [{', '.join(map(repr, self.layers))}]"
@@ -359,107 +478,3 @@ def _torch_activation(torch: Any, name: str, slope: float) -> Any:
         # torch returns x itself above the threshold (20 by default): off by up to 2e-9 there.
         return torch.nn.Softplus(threshold=40.0)
     return {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid}[name]()
-
-
-class Sequential(Module):
-    """Modules applied in order, each to what the one before returned:
-    ``Sequential(Conv2d(1, 8, 3, activation="relu"), MaxPool2d(2), Flatten(), MLP(72, [10]))``.
-
-    ``layers`` is the same list given by keyword; its items may also be specs
-    ``{"class": "Conv2d", "config": {...}}``, which is how ``config()`` describes the network and
-    how ``Sequential.load`` rebuilds it (every spec is checked before anything is built).
-    """
-
-    def __init__(self, *modules: Module, layers: Sequence[Module | dict[str, Any]] | None = None):
-        if modules and layers is not None:
-            raise TypeError("Sequential: give the modules as arguments or as layers=, not both")
-        items = list(modules if layers is None else layers)
-        if not items:
-            raise ValueError("Sequential: needs at least one module")
-        for i, item in enumerate(items):
-            if not isinstance(item, Module):
-                _check_spec(item, i)
-        self.layers = [item if isinstance(item, Module) else _rebuild(item) for item in items]
-
-    def forward(self, x: Any) -> Any:
-        for layer in self.layers:
-            x = layer(x)
-        return x
-
-    def config(self) -> dict[str, Any]:
-        return {"layers": [{"class": type(m).__name__, "config": m.config()} for m in self.layers]}
-
-    @classmethod
-    def parameter_count(cls, config: dict[str, Any]) -> int | None:
-        """The parameters the layer specs of ``config`` describe, each counted by its own class
-        without building anything (``Module.load`` checks a file against the sum first); None
-        when some layer's class cannot tell."""
-        layers = config.get("layers")
-        if not isinstance(layers, list) or not layers:
-            raise ValueError(f"layers must be a non-empty list of layer specs, got {layers!r:.60}")
-        total = 0
-        for i, spec in enumerate(layers):
-            _check_spec(spec, i)
-            n = Module.class_named(spec["class"]).parameter_count(spec["config"])
-            if n is None:
-                return None
-            total += n
-        return total
-
-    def __repr__(self) -> str:
-        lines = [f"({i}): {_short_repr(m)}" for i, m in enumerate(self.layers)]
-        return (
-            "Sequential(\n" + "".join(f"  {line}\n" for s in lines for line in s.split("\n")) + ")"
-        )
-
-    def to_torch(self) -> Any:
-        """An equivalent ``torch.nn.Sequential`` in float64, taking batches: for an image ``x``,
-        ``torch_model(tensor([x]))[0]`` equals ``model(x)`` to ~1e-12."""
-        try:
-            import torch
-        except ImportError as e:
-            raise ImportError(
-                "Sequential.to_torch needs PyTorch: pip install 'scalar-autograd[torch]'"
-            ) from e
-        parts: list[Any] = []
-        for i, layer in enumerate(self.layers):
-            if not hasattr(layer, "to_torch"):
-                raise TypeError(f"Sequential.to_torch: layer {i} ({layer!r}) has no to_torch()")
-            part = layer.to_torch()
-            parts += list(part) if isinstance(part, torch.nn.Sequential) else [part]
-        return torch.nn.Sequential(*parts)
-
-
-def _rebuild(spec: dict[str, Any]) -> Module:
-    """The layer a checked spec ``{"class": ..., "config": ...}`` describes."""
-    return Module.class_named(spec["class"])(**spec["config"])
-
-
-def _check_spec(spec: Any, i: int) -> None:
-    """A layer spec ``{"class": name, "config": {...}}`` naming a known module, or an error."""
-    if not isinstance(spec, dict) or set(spec) != {"class", "config"}:
-        raise TypeError(
-            f"Sequential: layer {i} must be a Module or a spec "
-            f'{{"class": ..., "config": {{...}}}}, got {type(spec).__name__} {spec!r:.60}'
-        )
-    name, config = spec["class"], spec["config"]
-    cls = Module.class_named(name) if isinstance(name, str) else None
-    if cls is None:
-        raise ValueError(f"Sequential: layer {i}: unknown module class {name!r}")
-    if not isinstance(config, dict):
-        raise ValueError(f"Sequential: layer {i}: config must be a dict, got {config!r:.60}")
-
-
-def _short_repr(module: Module) -> str:
-    """``repr(module)``, or when that runs past a line (an MLP lists every neuron), the call that
-    builds it: ``MLP(nin=64, nouts=[32, 10], activation='tanh')``, defaults left out."""
-    text = repr(module)
-    if len(text) <= 100 or "\n" in text:
-        return text
-    try:
-        config = module.config()
-    except NotImplementedError:
-        return text[:97] + "..."
-    defaults = {name: p.default for name, p in inspect.signature(type(module)).parameters.items()}
-    shown = [f"{k}={v!r}" for k, v in config.items() if k not in defaults or defaults[k] != v]
-    return f"{type(module).__name__}({', '.join(shown)})"

@@ -13,15 +13,14 @@ import json
 import math
 import numbers
 import os
+import reprlib
 import types
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 from autograd import Value
 from autograd.files import read_bounded, write_atomic
 from autograd.grad_mode import enter_scope, exit_scope
-
-from . import sizes
 
 FORMAT = "scalar-autograd"
 VERSION = 1
@@ -30,6 +29,51 @@ VERSION = 1
 MAX_BYTES = 16 * 2**20
 
 State = dict[str, Any]  # path -> float (one Value) or list[float] (a list of Values)
+
+# The largest size a config may hold: a width, a channel count, a kernel, a stride or a padding.
+# A scalar engine trains nothing near it; the bound keeps a small file from asking for the absurd.
+MAX_SIZE = 2**16
+# The most Values one layer's forward may make (a padded image, a grid of weighted sums), about
+# 1.8 GB at ~180 bytes a Value: a clear ValueError before allocating, not memory exhausted.
+MAX_VALUES = 10**7
+# How deeply Sequentials may nest in a config (a file of 250 nested ones is refused, not recursed).
+MAX_DEPTH = 32
+
+
+def check_int(who: str, name: str, n: Any, low: int = 1, high: int = MAX_SIZE) -> int:
+    """``n`` when it is an int in ``[low, high]`` (a size: nin, channels, kernel, stride, ...);
+    otherwise ValueError naming the call, the argument and the value."""
+    if not isinstance(n, int) or isinstance(n, bool) or not low <= n <= high:
+        raise ValueError(f"{who}: {name} must be an int in [{low}, {high}], got {_short(n)}")
+    return n
+
+
+def check_bool(who: str, name: str, x: Any) -> bool:
+    """``x`` when it is True or False (a file's ``"bias": "no"`` is not), else ValueError."""
+    if not isinstance(x, bool):
+        raise ValueError(f"{who}: {name} must be True or False, got {_short(x)}")
+    return x
+
+
+def check_finite(who: str, name: str, x: Any) -> float:
+    """``x`` as a float when it is a finite real number (not a bool, not a string), else
+    ValueError."""
+    try:
+        value = float(x) if _is_real(x) else math.nan
+    except OverflowError:  # an int too big for a float: 10**400 in a file
+        value = math.inf
+    if not math.isfinite(value):
+        raise ValueError(f"{who}: {name} must be a finite number, got {_short(x)}")
+    return value
+
+
+def check_work(who: str, count: int, what: str) -> None:
+    """ValueError when a forward would make more than ``MAX_VALUES`` Values, before it does."""
+    if count > MAX_VALUES:
+        raise ValueError(
+            f"{who}: {what} would make {count:,} Values, over the limit of {MAX_VALUES:,} "
+            "(nn.module.MAX_VALUES); use a smaller input, padding or kernel"
+        )
 
 
 class _HybridMethod:
@@ -53,12 +97,16 @@ class Module:
 
     _name = ""
     _scope = "Module:"
-    _registry: dict[str, type[Module]] = {}  # every subclass by name: what files can rebuild
+    _registry: dict[str, type[Module]] = {}  # every public subclass by name: what files rebuild
+    # The keys ``config()`` writes: all a saved config may hold (a constructor-only argument such
+    # as ``rng`` is refused). None, for a class of yours: any keyword its constructor takes.
+    CONFIG_KEYS: ClassVar[tuple[str, ...] | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._scope = f"{cls.__name__}:"
-        Module._registry[cls.__name__] = cls
+        if not cls.__name__.startswith("_"):  # a private base (_Pool2d) is no layer of a file
+            Module._registry[cls.__name__] = cls
 
     @staticmethod
     def class_named(name: str) -> type[Module] | None:
@@ -135,9 +183,29 @@ class Module:
     def parameter_count(cls, config: dict[str, Any]) -> int | None:
         """How many parameters ``cls(**config)`` holds, from the config alone (nothing built),
         or None when the class cannot tell. ``load`` checks a file's state against it before
-        building, so a small file cannot ask for a huge model: a class whose config sets its
-        size should override it. ValueError when the config's sizes make no sense."""
-        return sizes.parameter_count(cls, config)
+        building, so a small file cannot ask for a huge model: every class of ours overrides
+        it, and so should a class of yours whose config sets its size. ValueError when the
+        config's sizes make no sense."""
+        return None
+
+    @classmethod
+    def check_keys(cls, config: Any) -> dict[str, Any]:
+        """``config`` when it is a dict holding only keys of ``CONFIG_KEYS``; else ValueError
+        naming the class and the key."""
+        if not isinstance(config, dict):
+            raise ValueError(f"{cls.__name__}: config must be a dict, got {_short(config)}")
+        allowed = cls.CONFIG_KEYS
+        keys_owner = next(c for c in cls.__mro__ if "CONFIG_KEYS" in vars(c))
+        config_owner = next(c for c in cls.__mro__ if "config" in vars(c))
+        if not issubclass(keys_owner, config_owner):
+            allowed = None  # a subclass of yours wrote its own config(): its keys are its own
+        unknown = [k for k in config if allowed is not None and k not in allowed]
+        if unknown:
+            raise ValueError(
+                f"{cls.__name__}: config key {_short(unknown[0])} is not one a saved "
+                f"{cls.__name__} holds ({', '.join(allowed or ()) or 'none'})"
+            )
+        return config
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -237,11 +305,11 @@ class Module:
                 raise ValueError(
                     f"{where}: the file holds a {doc['class']}, not a {self_or_cls.__name__}"
                 )
-            _check_size(cls, doc, where)
+            _check_parameter_count(cls, doc, where)
             try:
                 model = cls(**doc["config"])
             except (TypeError, ValueError) as e:
-                raise ValueError(f"{where}: bad config {doc['config']!r}: {e}") from None
+                raise ValueError(f"{where}: bad config: {e}") from None
         try:
             model.load_state_dict(doc["state"])
         except ValueError as e:
@@ -295,14 +363,15 @@ def _entry(path: str, entry: Any, size: int, is_list: bool) -> list[float]:
     return values
 
 
-def _check_size(cls: type[Module], doc: dict[str, Any], where: str) -> None:
-    """ValueError when the config describes more parameters than the file's state holds: the
-    model would be built only to fail, at a cost the file's size does not bound. (Fewer: the
-    build is bounded, and load_state_dict then names the entry that does not fit.)"""
+def _check_parameter_count(cls: type[Module], doc: dict[str, Any], where: str) -> None:
+    """ValueError when the config holds a key a saved file cannot, a size out of bounds, or more
+    parameters than the file's state holds: the model would be built only to fail, at a cost
+    the file's size does not bound. (Fewer: the build is bounded, and load_state_dict then
+    names the entry that does not fit.)"""
     try:
-        expected = cls.parameter_count(doc["config"])
+        expected = cls.parameter_count(cls.check_keys(doc["config"]))
     except (TypeError, ValueError) as e:
-        raise ValueError(f"{where}: bad config {_kwargs(doc['config'])}: {e}") from None
+        raise ValueError(f"{where}: bad config: {e}") from None
     if expected is None:
         return
     found = sum(len(v) if isinstance(v, list) else 1 for v in doc["state"].values())
@@ -320,15 +389,31 @@ def _describe(x: Any) -> str:
     return f"{type(x).__name__} {text if len(text) < 40 else text[:37] + '...'}"
 
 
+def _short(x: Any) -> str:
+    """``repr(x)``, a few levels deep and cut to 100 characters: an error quoting a file's value
+    stays readable (and a deeply nested one cannot raise RecursionError)."""
+    return _cut(_REPR.repr(x))
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxdict, _REPR.maxlist = 4, 8, 8
+_REPR.maxstring = _REPR.maxother = _REPR.maxlong = 60
+
+
+def _cut(text: str, limit: int = 100) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _few(names: list[str], limit: int = 4) -> str:
     shown = ", ".join(map(repr, names[:limit]))
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
 def _kwargs(config: Any) -> str:
+    """``config`` as keyword arguments (``nin=2, nouts=[4, 1]``), cut to 300 characters."""
     if not isinstance(config, dict):
-        return repr(config)
-    return ", ".join(f"{k}={v!r}" for k, v in config.items())
+        return _short(config)
+    return _cut(", ".join(f"{k}={_REPR.repr(v)}" for k, v in config.items()), 300)
 
 
 def _reject_constant(name: str) -> None:
@@ -337,8 +422,6 @@ def _reject_constant(name: str) -> None:
 
 def _read(path: str | os.PathLike[str], where: str, max_bytes: int) -> dict[str, Any]:
     """The document in a model file, with its envelope checked; ValueError says what is wrong."""
-    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
-        raise ValueError(f"{where}: max_bytes must be a positive int, got {max_bytes!r}")
     raw = read_bounded(path, max_bytes, "load")
     try:
         doc = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import stat
+import subprocess
+import sys
+import tracemalloc
 
 import pytest
 
@@ -99,3 +103,89 @@ def test_read_refuses_what_is_not_a_regular_file_without_blocking(tmp_path):
     if os.path.exists("/dev/zero"):
         with pytest.raises(ValueError, match="'/dev/zero' is a device"):
             read_bounded("/dev/zero", 100, "load")
+
+
+# ---- issue 20, item 13: the writer's corners -----------------------------------------------------
+
+
+def test_a_path_with_a_trailing_slash_is_refused(tmp_path):
+    for path in (f"{tmp_path}/m.json/", f"{tmp_path}/new/m.json/"):
+        with pytest.raises(IsADirectoryError, match=r"save: .*m\.json/' ends with a slash"):
+            write_atomic(path, "x", "save")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root")
+def test_root_overwriting_another_users_file_keeps_its_owner_and_mode_without_setuid(tmp_path):
+    target = tmp_path / "theirs.json"
+    target.write_text("old")
+    os.chown(target, 4321, 4322)
+    target.chmod(0o6754)  # setuid, setgid, rwxr-xr--
+    write_atomic(target, "new", "save")
+    st = target.stat()
+    assert target.read_text() == "new"
+    assert (st.st_uid, st.st_gid) == (4321, 4322)
+    assert stat.S_IMODE(st.st_mode) == 0o754
+
+
+def test_setuid_and_setgid_bits_are_never_copied(tmp_path):
+    target = tmp_path / "mine.json"
+    target.write_text("old")
+    target.chmod(0o6750)
+    write_atomic(target, "new", "save")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o750
+
+
+def test_a_dangling_symlink_does_not_make_its_targets_folders(tmp_path):
+    link = tmp_path / "link.json"
+    link.symlink_to(tmp_path / "missing" / "deeper" / "real.json")
+    with pytest.raises(FileNotFoundError, match=r"is a symlink to .*real\.json', whose folder"):
+        write_atomic(link, "x", "save")
+    assert not (tmp_path / "missing").exists() and link.is_symlink()
+    (tmp_path / "missing" / "deeper").mkdir(parents=True)
+    write_atomic(link, "x", "save")  # a dangling link into a folder that exists: written through
+    assert (tmp_path / "missing" / "deeper" / "real.json").read_text() == "x"
+
+
+def test_a_save_killed_mid_write_leaves_a_temporary_the_next_save_removes(tmp_path):
+    target = tmp_path / "m.json"
+    target.write_text("old")
+    killed = (
+        "import os, signal, sys\n"
+        "from autograd import files\n"
+        "files.os.fsync = lambda fd: os.kill(os.getpid(), signal.SIGKILL)\n"
+        "files.write_atomic(sys.argv[1], 'new', 'save')\n"
+    )
+    run = subprocess.run([sys.executable, "-c", killed, str(target)], check=False)
+    assert run.returncode == -signal.SIGKILL
+    left = [p.name for p in tmp_path.iterdir() if p.name != "m.json"]
+    assert len(left) == 1 and left[0].startswith(".m.json.") and left[0].endswith(".tmp")
+    assert target.read_text() == "old"
+    # A temporary of a live writer (ours) and one of another file are left alone.
+    live = tmp_path / f".m.json.{os.getpid()}-abcd.tmp"
+    live.write_text("in progress")
+    other = tmp_path / left[0].replace(".m.json.", ".other.json.")
+    other.write_text("not ours to judge")
+    write_atomic(target, "newer", "save")
+    assert target.read_text() == "newer"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["m.json", live.name, other.name])
+
+
+def test_a_limit_too_big_for_the_os_is_a_value_error_not_an_overflow(tmp_path):
+    path = tmp_path / "m.json"
+    path.write_bytes(b"{}")
+    for bad in (2**70, 0, -1, 1.5, True, None):
+        with pytest.raises(ValueError, match=r"load .*m\.json': max_bytes must be an int in \[1, "):
+            read_bounded(path, bad, "load")
+
+
+def test_a_generous_limit_reserves_no_memory_of_its_own(tmp_path):
+    path = tmp_path / "m.json"
+    path.write_bytes(b"x" * 1000)
+    tracemalloc.start()
+    try:
+        assert read_bounded(path, 2**40, "load") == b"x" * 1000  # read(2**40 + 1) would not fit
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 100_000

@@ -235,9 +235,9 @@ def test_bad_inputs(module, x, error, match):
 @pytest.mark.parametrize(
     "make, match",
     [
-        (lambda: Neuron(0), "nin must be a positive int"),
-        (lambda: Neuron(2.5), "nin must be a positive int"),
-        (lambda: Layer(2, 0), "nout must be a positive int"),
+        (lambda: Neuron(0), "nin must be an int in \\[1, 65536\\]"),
+        (lambda: Neuron(2.5), "nin must be an int in \\[1, 65536\\]"),
+        (lambda: Layer(2, 0), "nout must be an int in \\[1, 65536\\]"),
         (lambda: MLP(2, []), "at least one layer"),
         (lambda: MLP(2, [3], activation="swish"), "unknown activation 'swish'"),
         (lambda: MLP(2, [3], init="normal"), "unknown init 'normal'"),
