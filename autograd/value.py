@@ -138,7 +138,8 @@ class Value:
     def __abs__(self) -> Value:  # abs(self)
         return _op(ABS, (self,))
 
-    abs = __abs__  # x.abs() is abs(x)
+    def abs(self) -> Value:  # x.abs() is abs(x)
+        return _op(ABS, (self,))
 
     # ---- functions: one op each ---------------------------------------------------------------
     def exp(self) -> Value:
@@ -387,18 +388,14 @@ def _data(x: Any) -> float:
 
 
 def _lift(x: Any) -> Value | None:
-    """``x`` as a Value (numbers become constant leaves), or None when it is not a number."""
+    """``x`` as a Value (a number becomes a constant leaf, as ``Value(x)`` makes it, without
+    its checks), or None when it is not a number."""
     if isinstance(x, Value):
         return x
-    if type(x) is float or _is_number(x):
-        return _constant(_to_float(x, "Value"))
-    return None
-
-
-def _constant(data: float) -> Value:
-    """A new leaf holding ``data``: what ``Value(data)`` makes, without the checks."""
+    if type(x) is not float and not _is_number(x):
+        return None
     v = object.__new__(Value)
-    v.data, v.grad, v.op, v._x, v._y, v._mark = data, 0.0, "", None, None, None
+    v.data, v.grad, v.op, v._x, v._y, v._mark = _to_float(x, "Value"), 0.0, "", None, None, None
     v._meta = _scope_here()
     return v
 
@@ -433,7 +430,7 @@ def apply(op: Op | str, inputs: Sequence[Any], arg: Any = None, check: bool = Tr
 def vsum(values: Iterable[Any]) -> Value:
     """x1 + ... + xn as one n-ary node (one picture box, one backward step); 0 when empty."""
     values = list(values)
-    return apply(SUM, values) if values else _constant(0.0)
+    return apply(SUM, values) if values else _lift(0.0)
 
 
 def vmax(values: Iterable[Any]) -> Value:
