@@ -301,12 +301,14 @@ def _op(op: Op, inputs: tuple[Any, ...], arg: Any = None, check: bool = True) ->
         x = inputs
     v = object.__new__(Value)
     v.data, v.grad, v._mark = data, 0.0, None
-    enabled, scope = GRAD_STATE.get() if OPEN_CONTEXTS else (True, None)
-    if enabled:
-        v.op, v._x, v._y = op.name, x, y
-        v._meta = scope if arg is None else _Meta("", scope, arg)
-    else:  # inside no_grad(): a leaf that remembers nothing
-        v.op, v._x, v._y, v._meta = "", None, None, scope
+    scope = None
+    if OPEN_CONTEXTS:  # some thread is inside no_grad(), enable_grad() or a module's scope
+        enabled, scope = GRAD_STATE.get()
+        if not enabled:  # inside no_grad(): a leaf that remembers nothing
+            v.op, v._x, v._y, v._meta = "", None, None, scope
+            return v
+    v.op, v._x, v._y = op.name, x, y
+    v._meta = scope if arg is None else _Meta("", scope, arg)
     return v
 
 
@@ -446,11 +448,8 @@ def dot(ws: Sequence[Any], xs: Sequence[Any]) -> Value:
     """w1 x1 + ... + wn xn as one node."""
     if len(ws) != len(xs):
         raise ValueError(f"dot: expected inputs of equal length, got {len(ws)} and {len(xs)}")
-    parents = (*ws, *xs)
-    for p in parents:
-        if type(p) is not Value:  # lift numbers; a fused neuron's inputs are already Values
-            return apply(DOT, parents)
-    return _op(DOT, parents)
+    out = _op(DOT, (*ws, *xs))  # numbers become constants, as in ``w * 2``
+    return apply(DOT, (*ws, *xs)) if out is NotImplemented else out  # apply names the culprit
 
 
 __all__ = ["Value", "apply", "dot", "vmax", "vsum"]
