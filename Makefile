@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test test-plain demo bench lint format docs-images clean
+.PHONY: test test-plain check-op demo bench lint format docs-images clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,16 @@ test: $(STAMP)
 # pytest's exit code 5 ("no tests collected", e.g. a PYTEST_ARGS selection) is not a failure.
 test-plain: $(STAMP)
 	AUTOGRAD_PLAIN=1 $(PY) -m pytest -q $(PYTEST_ARGS) $(PLAIN_TESTS) || [ $$? -eq 5 ]
+
+# Everything the tests ask of one op (docs/adding-an-op.md), on both engines: `make check-op
+# OP=cube`. The engine forward and backward, grad(grad(...)), the tape, the picture, the PyTorch
+# twin (where torch is installed), the table's rule checks and the nan/inf cases, and the
+# whole-table checks (tests named test_every...: a method, a twin, a record for every op).
+OP_TESTS := tests/autograd/test_each_op.py tests/autograd/test_ops.py tests/autograd/test_nonfinite.py
+check-op: $(STAMP)
+	@test -n "$(OP)" || { echo "usage: make check-op OP=<op name>"; exit 2; }
+	$(PY) -m pytest -q -rs $(OP_TESTS) -k "$(OP) or every"
+	AUTOGRAD_PLAIN=1 $(PY) -m pytest -q -rs $(OP_TESTS) -k "$(OP) or every"
 
 demo: $(STAMP)
 	$(PY) demos/run_all.py --out out

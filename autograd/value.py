@@ -21,34 +21,10 @@ from collections.abc import Callable, Iterable, Sequence
 from operator import attrgetter
 from typing import Any
 
+from . import ops
 from .grad_mode import GRAD_STATE, OPEN_CONTEXTS
 from .namespaces import FLOAT
-from .ops import (
-    ABS,
-    ADD,
-    COS,
-    DIV,
-    DOT,
-    EXP,
-    LEAKY_RELU,
-    LOG,
-    MAX,
-    MUL,
-    NEG,
-    OPS,
-    POW,
-    POW_VALUE,
-    RELU,
-    SIGMOID,
-    SIN,
-    SOFTPLUS,
-    SQRT,
-    STOP_GRADIENT,
-    SUB,
-    SUM,
-    TANH,
-    Op,
-)
+from .ops import OPS, Op
 
 # The ``.data`` of a Value, for map(): executors read many inputs' data at once.
 data_of = attrgetter("data")
@@ -91,28 +67,28 @@ class Value:
 
     # ---- arithmetic: each operator is one op of the table ------------------------------------
     def __add__(self, other: Any) -> Value:  # self + other
-        return _op(ADD, (self, other))
+        return _op(ops.ADD, (self, other))
 
     def __radd__(self, other: Any) -> Value:  # other + self
-        return _op(ADD, (other, self))
+        return _op(ops.ADD, (other, self))
 
     def __sub__(self, other: Any) -> Value:  # self - other
-        return _op(SUB, (self, other))
+        return _op(ops.SUB, (self, other))
 
     def __rsub__(self, other: Any) -> Value:  # other - self
-        return _op(SUB, (other, self))
+        return _op(ops.SUB, (other, self))
 
     def __mul__(self, other: Any) -> Value:  # self * other
-        return _op(MUL, (self, other))
+        return _op(ops.MUL, (self, other))
 
     def __rmul__(self, other: Any) -> Value:  # other * self
-        return _op(MUL, (other, self))
+        return _op(ops.MUL, (other, self))
 
     def __truediv__(self, other: Any) -> Value:  # self / other
-        return _op(DIV, (self, other))
+        return _op(ops.DIV, (self, other))
 
     def __rtruediv__(self, other: Any) -> Value:  # other / self
-        return _op(DIV, (other, self))
+        return _op(ops.DIV, (other, self))
 
     def __pow__(self, other: Any) -> Value:  # self ** other
         """``x ** n`` (op "pow", n a constant) or ``x ** y`` (op "pow_value", y a Value).
@@ -121,71 +97,71 @@ class Value:
         non-integer one raises ValueError. There d/dy = x^y ln x is nan, as in PyTorch.
         """
         if isinstance(other, Value):
-            return _op(POW_VALUE, (self, other))
+            return _op(ops.POW_VALUE, (self, other))
         if not _is_number(other):
             return NotImplemented
-        return _op(POW, (self,), _to_float(other, "pow exponent"))
+        return _op(ops.POW, (self,), _to_float(other, "pow exponent"))
 
     def __rpow__(self, other: Any) -> Value:  # other ** self
-        return _op(POW_VALUE, (other, self))
+        return _op(ops.POW_VALUE, (other, self))
 
     def __neg__(self) -> Value:  # -self
-        return _op(NEG, (self,))
+        return _op(ops.NEG, (self,))
 
     def __pos__(self) -> Value:  # +self
         return self
 
     def __abs__(self) -> Value:  # abs(self)
-        return _op(ABS, (self,))
+        return _op(ops.ABS, (self,))
 
     def abs(self) -> Value:  # x.abs() is abs(x)
-        return _op(ABS, (self,))
+        return _op(ops.ABS, (self,))
 
     # ---- functions: one op each ---------------------------------------------------------------
     def exp(self) -> Value:
         """e^x."""
-        return _op(EXP, (self,))
+        return _op(ops.EXP, (self,))
 
     def log(self) -> Value:
         """Natural log; raises ValueError for x <= 0."""
-        return _op(LOG, (self,))
+        return _op(ops.LOG, (self,))
 
     def sqrt(self) -> Value:
         """Square root; raises ValueError for x < 0."""
-        return _op(SQRT, (self,))
+        return _op(ops.SQRT, (self,))
 
     def tanh(self) -> Value:
         """Hyperbolic tangent."""
-        return _op(TANH, (self,))
+        return _op(ops.TANH, (self,))
 
     def sigmoid(self) -> Value:
         """1 / (1 + e^-x), stable for any finite x."""
-        return _op(SIGMOID, (self,))
+        return _op(ops.SIGMOID, (self,))
 
     def relu(self) -> Value:
         """max(x, 0); nan passes through, as in PyTorch."""
-        return _op(RELU, (self,))
+        return _op(ops.RELU, (self,))
 
     def leaky_relu(self, slope: float = 0.01) -> Value:
         """x if x > 0 else slope * x."""
-        return _op(LEAKY_RELU, (self,), _to_float(slope, "leaky_relu slope"))
+        return _op(ops.LEAKY_RELU, (self,), _to_float(slope, "leaky_relu slope"))
 
     def softplus(self) -> Value:
         """ln(1 + e^x), stable for any finite x."""
-        return _op(SOFTPLUS, (self,))
+        return _op(ops.SOFTPLUS, (self,))
 
     def sin(self) -> Value:
         """sin x."""
-        return _op(SIN, (self,))
+        return _op(ops.SIN, (self,))
 
     def cos(self) -> Value:
         """cos x."""
-        return _op(COS, (self,))
+        return _op(ops.COS, (self,))
 
     def stop_gradient(self) -> Value:
         """The same number as a node that passes no gradient back. Unlike :meth:`detach` (a new
         leaf), it stays in the graph, so a traced tape recomputes it on every replay."""
-        return _op(STOP_GRADIENT, (self,))
+        return _op(ops.STOP_GRADIENT, (self,))
 
     def detach(self) -> Value:
         """The same number as a new leaf with no history."""
@@ -432,7 +408,7 @@ def apply(op: Op | str, inputs: Sequence[Any], arg: Any = None, check: bool = Tr
 def vsum(values: Iterable[Any]) -> Value:
     """x1 + ... + xn as one n-ary node (one picture box, one backward step); 0 when empty."""
     values = list(values)
-    return apply(SUM, values) if values else _lift(0.0)
+    return apply(ops.SUM, values) if values else _lift(0.0)
 
 
 def vmax(values: Iterable[Any]) -> Value:
@@ -441,15 +417,15 @@ def vmax(values: Iterable[Any]) -> Value:
     values = list(values)
     if not values:
         raise ValueError("vmax: needs at least one input")
-    return apply(MAX, values)
+    return apply(ops.MAX, values)
 
 
 def dot(ws: Sequence[Any], xs: Sequence[Any]) -> Value:
     """w1 x1 + ... + wn xn as one node."""
     if len(ws) != len(xs):
         raise ValueError(f"dot: expected inputs of equal length, got {len(ws)} and {len(xs)}")
-    out = _op(DOT, (*ws, *xs))  # numbers become constants, as in ``w * 2``
-    return apply(DOT, (*ws, *xs)) if out is NotImplemented else out  # apply names the culprit
+    out = _op(ops.DOT, (*ws, *xs))  # numbers become constants, as in ``w * 2``
+    return apply(ops.DOT, (*ws, *xs)) if out is NotImplemented else out  # apply names the culprit
 
 
 __all__ = ["Value", "apply", "dot", "vmax", "vsum"]
