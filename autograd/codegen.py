@@ -4,17 +4,18 @@ A rule of the table run on ``SOURCE`` names returns its own code (``MUL.fwd`` gi
 ``MUL.vjp`` gives ``(g * b)`` and ``(g * a)``). This module writes that code into
 
 - **Value's operators and methods** (``x * y``, ``x.tanh()``, ... every method the table names):
-  the forward rule inlined, the op's domain check called as written, then the node, in one
-  frame that calls nothing for ``+ - *`` (graph building ~20% faster than the plain methods);
+  the forward rule inlined, the op's domain check called as written, then the node, made by
+  the very lines of ``autograd.value._op`` that make it there (read from its source: one node
+  layout), in one frame that calls nothing for ``+ - *`` (graph building ~20% faster);
 - **one backward loop on floats** (``Value.backward``): a branch per one- and two-input op with
   its vjp as code, so backward calls no rule per node (~40% faster than calling the rule); n-ary
   nodes call their rule once; ops registered after import go through the plain rule call.
 
 It is a copy of the plain engine (:mod:`autograd.value`, :mod:`autograd.backward`), never a
-second definition: every number comes from the same rules, and the tests run the whole engine
-suite in both modes and compare them bit for bit. ``install()`` puts the compiled copies on
-``Value`` (done at import unless ``AUTOGRAD_PLAIN=1``); ``uninstall()`` puts the plain ones back.
-``print(autograd.codegen.FLOAT_BACKPROP_SOURCE)`` shows the loop.
+second definition: every number comes from the same rules, and the whole suite runs on both
+engines (``make test``), which the tests also compare bit for bit. ``install()`` puts the
+compiled copies on ``Value`` (done at import unless ``AUTOGRAD_PLAIN=1``); ``uninstall()`` puts
+the plain ones back. ``print(autograd.codegen.FLOAT_BACKPROP_SOURCE)`` shows the loop.
 """
 
 from __future__ import annotations
