@@ -180,8 +180,8 @@ def _node_code() -> tuple[list[ast.stmt], dict[str, Any]]:
 class _Specialize(ast.NodeTransformer):
     """``_op``'s node lines for one op of one or two inputs and no constant: ``op.name``
     becomes the op's name, ``x`` and ``y`` the method's ``self`` and ``other`` (or None),
-    ``arg`` None, a test of constants (``None is None``) the branch it picks, and
-    ``object.__new__`` a name bound once."""
+    ``arg`` None, a test of constants (``None is not None``) the branch it picks, and the
+    methods in ``_BOUND`` (``object.__new__``) names bound once."""
 
     def __init__(self, op_name: str, y: str | None) -> None:
         self.names = {"x": "self", "y": y, "arg": None}
@@ -196,24 +196,35 @@ class _Specialize(ast.NodeTransformer):
     def visit_Attribute(self, node: ast.Attribute) -> ast.expr:
         if isinstance(node.value, ast.Name) and (node.value.id, node.attr) == ("op", "name"):
             return ast.Constant(self.op_name)
-        if isinstance(node.value, ast.Name) and (node.value.id, node.attr) == ("object", "__new__"):
-            return ast.Name("new", ast.Load())  # bound once: ~10% of making a node
+        if isinstance(node.value, ast.Name) and (node.value.id, node.attr) in _BOUND:
+            return ast.Name(_BOUND[node.value.id, node.attr], ast.Load())
         return self.generic_visit(node)
 
-    def visit_IfExp(self, node: ast.IfExp) -> ast.expr:
+    def visit_If(self, node: ast.If) -> Any:
         node = self.generic_visit(node)  # type: ignore[assignment]
-        test = node.test
-        if (
-            isinstance(test, ast.Compare)
-            and isinstance(test.left, ast.Constant)
-            and [type(o) for o in test.ops] == [ast.Is]
-            and isinstance(test.comparators[0], ast.Constant)
-        ):
-            return node.body if test.left.value is test.comparators[0].value else node.orelse
-        return node
+        known = _constant_test(node.test)
+        if known is None:
+            return node
+        return node.body if known else node.orelse
+
+
+def _constant_test(test: ast.expr) -> bool | None:
+    """The value of ``c is d`` or ``c is not d`` for constants, else None (not known)."""
+    if (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Constant)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], (ast.Is, ast.IsNot))
+        and isinstance(test.comparators[0], ast.Constant)
+    ):
+        same = test.left.value is test.comparators[0].value
+        return same if isinstance(test.ops[0], ast.Is) else not same
+    return None
 
 
 _NODE_LINES, _NODE_GLOBALS = _node_code()
+# Methods the node lines call, looked up once instead of per node (together ~10% of making one).
+_BOUND = {("object", "__new__"): "new", ("GRAD_STATE", "get"): "grad_state"}
 
 
 def _record(op_name: str, binary: bool) -> str:
@@ -229,6 +240,7 @@ _METHOD_SCOPE: dict[str, Any] = {
     "OPS": OPS,
     "Value": Value,
     "new": object.__new__,
+    "grad_state": plain_value.GRAD_STATE.get,
     "lift": _lift,
     "named": _named,
 }

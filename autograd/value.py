@@ -249,8 +249,7 @@ class Value:
 
 def _op(op: Op, inputs: tuple[Any, ...], arg: Any = None, check: bool = True) -> Value:
     """``op`` on ``inputs`` (Values or numbers) and the op's constant ``arg``: a new node."""
-    # 1. A number becomes a constant leaf (the 2 of ``2 * x``). Anything else is not ours:
-    #    NotImplemented lets Python try the other operand's method, or raise TypeError.
+    # 1. A number becomes a constant leaf (the 2 of ``2 * x``); anything else: NotImplemented.
     for v in inputs:
         if not isinstance(v, Value):
             inputs = tuple(map(_lift, inputs))
@@ -267,9 +266,8 @@ def _op(op: Op, inputs: tuple[Any, ...], arg: Any = None, check: bool = True) ->
         err = op.check(data, *xs)
         if err is not None:
             raise _named(op, err, inputs) from None
-    # 4. The node: its number, its op and its inputs (one in _x, two in _x and _y, three or
-    #    more as their tuple in _x). autograd.codegen compiles the lines from ``v =`` on into
-    #    its operators, so a node is laid out here and nowhere else.
+    # 4. The node: its number, op and inputs (one in _x, two in _x and _y, more as a tuple in
+    #    _x). autograd.codegen compiles the lines from ``v =`` on into its operators: one layout.
     x, y = inputs[0], None
     if len(inputs) == 2:
         y = inputs[1]
@@ -277,14 +275,16 @@ def _op(op: Op, inputs: tuple[Any, ...], arg: Any = None, check: bool = True) ->
         x = inputs
     v = object.__new__(Value)
     v.data, v.grad, v._mark = data, 0.0, None
-    scope = None
     if OPEN_CONTEXTS:  # some thread is inside no_grad(), enable_grad() or a module's scope
-        enabled, scope = GRAD_STATE.get()
+        enabled, v._meta = GRAD_STATE.get()  # ... so read ours, and the scope we are in
         if not enabled:  # inside no_grad(): a leaf that remembers nothing
-            v.op, v._x, v._y, v._meta = "", None, None, scope
+            v.op, v._x, v._y = "", None, None
             return v
+    else:
+        v._meta = None
     v.op, v._x, v._y = op.name, x, y
-    v._meta = scope if arg is None else _Meta("", scope, arg)
+    if arg is not None:  # the op's constant (the 2 of x ** 2) is kept beside the scope
+        v._meta = _Meta("", v._meta, arg)
     return v
 
 
