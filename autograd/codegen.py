@@ -230,8 +230,9 @@ _BOUND = {("object", "__new__"): "new", ("GRAD_STATE", "get"): "grad_state"}
 def _record(op_name: str, binary: bool) -> str:
     """The node lines of ``_op``, specialized for ``op_name``, as code for a method's end."""
     spec = _Specialize(op_name, "other" if binary else None)
-    lines = [ast.unparse(spec.visit(copy.deepcopy(stmt))) for stmt in _NODE_LINES]
-    return "\n" + textwrap.indent("\n".join(lines), "    ") + "\n"
+    body = ast.Module([spec.visit(copy.deepcopy(stmt)) for stmt in _NODE_LINES], [])
+    body.body = [s for stmt in body.body for s in (stmt if isinstance(stmt, list) else [stmt])]
+    return "\n" + textwrap.indent(ast.unparse(body), "    ") + "\n"
 
 
 # The written methods' globals.
