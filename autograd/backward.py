@@ -1,10 +1,11 @@
 """Reverse-mode autodiff: the chain rule over the op table.
 
-The whole algorithm is :func:`chain_rule`: visit the nodes from the root back to the inputs (the
-reverse of a topological order), and at each node ask its op's rule for the local derivatives,
-multiplied by the node's own gradient, and add them to its inputs' gradients. ``backward()``
-runs it into the ``.grad`` fields; the functional ``grad`` family runs it into a dict (so a
-caller's ``.grad`` is never touched); on Values instead of floats it builds a graph of the
+``c.backward()`` does two things, both in this file: it puts the nodes of the graph in a
+topological order (:func:`topological_sort`: every node after its inputs), then runs the chain
+rule (:func:`chain_rule`): from the root back to the inputs, each node's op hands each of its
+inputs ``g * d(node)/d(input)``, which is added to that input's gradient. The functional ``grad``
+family and ``viz.backward_steps`` run the same sweep into a dict (a caller's ``.grad`` is never
+touched); on Values instead of floats (the ``VALUE`` namespace below) it builds a graph of the
 gradient itself, which can be differentiated again (``create_graph=True``, ``grad(grad(f))``).
 
 This is the plain engine, the one to read. Unless ``AUTOGRAD_PLAIN=1``, :mod:`autograd.codegen`
@@ -17,25 +18,86 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from contextlib import nullcontext
+from types import SimpleNamespace
 from typing import Any
 
 from .grad_mode import enable_grad
-from .graph import topological_order
-from .namespaces import FLOAT, VALUE
+from .namespaces import FLOAT
 from .ops import OPS
-from .value import Value, _is_number, _lift, data_of
+from .value import Value, _is_number, _lift, apply, data_of
 
 # Backward writes into the .grad of nodes that other threads may share: one pass at a time, so
 # two threads on one graph get exactly what they would get one after the other (as in PyTorch).
 ONE_PASS_AT_A_TIME = threading.RLock()
 
 
-def local_grads(node: Value, g: Any, m: Any = FLOAT) -> tuple[Any, ...]:
-    """The contributions ``g * d(node)/d(input)`` to each of ``node``'s inputs, from the table.
+def backward(self: Value, grad: Any = 1.0, create_graph: bool = False) -> None:
+    """Backpropagate: every leaf's ``.grad += d(self)/d(leaf)``; every other node's ``.grad`` is
+    set to d(self)/d(node) for this pass (0.0 where no gradient reaches it).
 
-    On ``FLOAT`` the rule sees the data; on ``VALUE`` it sees the Values themselves, so the
-    result carries a graph. ``local_grads(node, 1.0)`` gives the local derivatives.
+    With ``create_graph=True`` the leaves' grads are Values with a graph of their own (a leaf's
+    grad then refers back to the leaf, as in PyTorch: a cycle the GC or ``zero_grad()`` frees).
     """
+    seed = _seed(grad)
+    with ONE_PASS_AT_A_TIME:
+        order = topological_sort(self)
+        grads = {}  # d(self)/d(node) so far; leaves start from the .grad they hold
+        for node in order:
+            if node.is_leaf:
+                grads[node] = node.grad
+        grads[self] = grads[self] + seed if self.is_leaf else seed
+        with enable_grad() if create_graph else nullcontext():
+            for _ in chain_rule(order, grads, VALUE if create_graph else FLOAT):
+                pass
+        for node in order:  # floats on inner nodes: a graph there would only make cycles
+            node.grad = grads[node] if node.is_leaf else float(grads.get(node, 0.0))
+
+
+def topological_sort(root: Value) -> list[Value]:
+    """Every node ``root`` depends on, each after its inputs: a depth-first search (inputs in
+    argument order) with its own stack instead of recursion, so any depth works."""
+    order, seen = [], set()
+    stack = [(root, False)]
+    while stack:
+        node, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(node)
+        elif node not in seen:
+            seen.add(node)
+            stack.append((node, True))  # popped again once all its inputs are in the order
+            for parent in reversed(node.parents):
+                stack.append((parent, False))
+    return order
+
+
+def chain_rule(
+    order: list[Value], grads: MutableMapping[Value, Any], m: Any = FLOAT
+) -> Iterator[tuple[Value, Any, tuple[Any, ...]]]:
+    """The chain rule, node by node, from the last node of ``order`` (a topological order) back
+    to the first. ``grads`` maps a node to d(root)/d(node) so far; it holds the seed.
+
+    When a node's turn comes, every node that uses it has had its turn: its grad is complete.
+    Its op's rule gives one contribution per input; the sweep yields ``(node, grad,
+    contributions)``, then adds each to its input's grad. Nodes no gradient reached are skipped.
+    """
+    for node in reversed(order):
+        g = grads.get(node)
+        if node.is_leaf or g is None:
+            continue
+        contributions = local_grads(node, g, m)
+        yield node, g, contributions
+        for parent, contribution in zip(node.parents, contributions):
+            if contribution is None:  # the op passes no gradient to this input
+                continue
+            if parent in grads:
+                grads[parent] += contribution
+            else:
+                grads[parent] = contribution
+
+
+def local_grads(node: Value, g: Any, m: Any = FLOAT) -> tuple[Any, ...]:
+    """``g * d(node)/d(input)`` for each input of ``node``, from its op's rule in the table: on
+    floats (``FLOAT``), or on Values (``VALUE``) so that the result carries a graph."""
     op = OPS[node.op]
     if m is VALUE:
         out, xs = node, list(node.parents)
@@ -46,77 +108,8 @@ def local_grads(node: Value, g: Any, m: Any = FLOAT) -> tuple[Any, ...]:
     return op.vjp(m, g, out, *xs)
 
 
-def chain_rule(
-    order: list[Value], grads: MutableMapping[Value, Any], m: Any = FLOAT
-) -> Iterator[tuple[Value, Any, tuple[Any, ...]]]:
-    """The chain rule, one node at a time, from the last node of ``order`` back to the first.
-
-    ``order`` is a topological order (inputs before the nodes that use them); ``grads`` maps a
-    node to d(root)/d(node) so far, holding the seed for the root. For each node made by an op,
-    in reverse order, the op's rule gives one contribution per input (``local_grads``); the sweep
-    yields ``(node, its grad, contributions)`` and then adds each contribution to its input's
-    entry. When a node's turn comes every node that uses it has had its turn, so its grad is
-    complete. A node no gradient reached (``grads.get(node)`` is None) is passed over.
-
-    ``backward()`` (``grads`` kept in the ``.grad`` fields), the functional ``grad`` family
-    (``grads`` a dict) and ``viz.backward_steps`` all run this one sweep.
-    """
-    for node in reversed(order):
-        if node.is_leaf:
-            continue
-        g = grads.get(node)
-        if g is None:
-            continue
-        contributions = local_grads(node, g, m)
-        yield node, g, contributions
-        for parent, contribution in zip(node.parents, contributions):
-            if contribution is not None:
-                seen = grads.get(parent)
-                grads[parent] = contribution if seen is None else seen + contribution
-
-
-class _GradFields:
-    """The gradients as :func:`chain_rule` reads and writes them, kept in each node's ``.grad``."""
-
-    def get(self, node: Value) -> Any:
-        return node.grad
-
-    def __setitem__(self, node: Value, grad: Any) -> None:
-        node.grad = grad
-
-
-def backward(self: Value, grad: Any = 1.0, create_graph: bool = False) -> None:
-    """Backpropagate from this node: leaves' ``.grad += d(self)/d(leaf)``; every other node's
-    ``.grad`` is set to d(self)/d(node) for this pass (0.0 where no gradient reaches it, as
-    behind a ``stop_gradient``).
-
-    With ``create_graph=True`` the leaves' grads are Values with a graph of their own, so they
-    can be differentiated again; other nodes get the float of theirs. As in PyTorch, a leaf's
-    grad then refers back to the leaf (``x.grad`` of ``x * x`` is ``2 x``): a reference cycle,
-    freed by the cyclic GC or by resetting the grad (``zero_grad()``).
-    """
-    seed = _seed(grad)
-    with ONE_PASS_AT_A_TIME:
-        if self.is_leaf:  # nothing to walk
-            self.grad = self.grad + seed
-            return
-        order = topological_order(self)
-        # This pass's gradients start from nothing; leaves keep theirs and accumulate.
-        for node in order:
-            if not node.is_leaf:
-                node.grad = None
-        self.grad = seed
-        m = VALUE if create_graph else FLOAT
-        with enable_grad() if create_graph else nullcontext():
-            for _ in chain_rule(order, _GradFields(), m):
-                pass
-        for node in order:  # floats on inner nodes: a graph there would only make cycles
-            if not node.is_leaf:
-                node.grad = 0.0 if node.grad is None else float(node.grad)
-
-
 def _seed(grad: Any) -> Any:
-    if isinstance(grad, Value):
+    if type(grad) is float or isinstance(grad, Value):
         return grad
     if not _is_number(grad):
         raise TypeError(f"backward: grad must be a number or a Value, got {type(grad).__name__}")
@@ -124,6 +117,46 @@ def _seed(grad: Any) -> Any:
 
 
 Value.backward = backward  # type: ignore[method-assign]
+
+
+# ---- the rules on Values: gradients with a graph of their own -------------------------------
+
+# On Values every function records a node, so a backward pass run on VALUE builds a graph of its
+# own (higher-order gradients). Like FLOAT's, these functions are total: a derivative that is
+# infinite (d/dx sqrt(x) at 0) is inf or nan as in PyTorch, never a domain error raised from an
+# op the user never wrote (``check=False``). Comparisons on Values compare their data.
+
+
+def _total(op_name: str) -> Callable[..., Value]:
+    return lambda *xs: apply(op_name, xs, check=False)
+
+
+def _total_pow(x: Any, n: Any) -> Value:
+    if isinstance(n, Value):
+        return apply("pow_value", (x, n), check=False)
+    return apply("pow", (x,), float(n), check=False)
+
+
+VALUE = SimpleNamespace(
+    name="value",
+    exp=_total("exp"),
+    log=_total("log"),
+    sqrt=_total("sqrt"),
+    tanh=_total("tanh"),
+    sigmoid=_total("sigmoid"),
+    softplus=_total("softplus"),
+    sin=_total("sin"),
+    cos=_total("cos"),
+    abs=_total("abs"),
+    sign=FLOAT.sign,
+    where=FLOAT.where,
+    iszero=lambda x: float(x) == 0.0,
+    div=_total("div"),
+    pow=_total_pow,
+    sum=sum,
+    max=lambda xs: apply("max", xs, check=False),
+    argmax=lambda xs: FLOAT.argmax([float(x) for x in xs]),
+)
 
 
 def gradients(
@@ -139,7 +172,7 @@ def gradients(
         m = VALUE
         if not isinstance(seed, Value):
             seed = Value(seed)
-    order = topological_order(root) if wrt is None else path_order(root, wrt)
+    order = topological_sort(root) if wrt is None else path_order(root, wrt)
     grads: dict[Value, Any] = {root: seed}
     with enable_grad() if create_graph else nullcontext():
         for _ in chain_rule(order, grads, m):
@@ -148,11 +181,11 @@ def gradients(
 
 
 def path_order(root: Value, wrt: Iterable[Value]) -> list[Value]:
-    """The nodes of ``topological_order(root)`` on a path from a ``wrt`` Value to ``root``: the
+    """The nodes of ``topological_sort(root)`` on a path from a ``wrt`` Value to ``root``: the
     only ones whose gradients can reach those Values (tinygrad's ``_deepwalk``)."""
     on_path = set(wrt)
     order = []
-    for node in topological_order(root):
+    for node in topological_sort(root):
         if node in on_path or any(p in on_path for p in node.parents):
             on_path.add(node)
             order.append(node)

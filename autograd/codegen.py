@@ -4,31 +4,109 @@ A rule of the table run on ``SOURCE`` names returns its own code (``MUL.fwd`` gi
 ``MUL.vjp`` gives ``(g * b)`` and ``(g * a)``). This module writes that code into
 
 - **Value's operators and methods** (``x * y``, ``x.tanh()``, ... every method the table names):
-  the forward rule inlined, the op's domain check called as written, then the node, in one
-  frame that calls nothing for ``+ - *`` (graph building ~20% faster than the plain methods);
+  the forward rule inlined, the op's domain check called as written, then the node, made by
+  the very lines of ``autograd.value._op`` that make it there (read from its source: one node
+  layout), in one frame that calls nothing for ``+ - *`` (graph building ~20% faster);
 - **one backward loop on floats** (``Value.backward``): a branch per one- and two-input op with
   its vjp as code, so backward calls no rule per node (~40% faster than calling the rule); n-ary
   nodes call their rule once; ops registered after import go through the plain rule call.
 
 It is a copy of the plain engine (:mod:`autograd.value`, :mod:`autograd.backward`), never a
-second definition: every number comes from the same rules, and the tests run the whole engine
-suite in both modes and compare them bit for bit. ``install()`` puts the compiled copies on
-``Value`` (done at import unless ``AUTOGRAD_PLAIN=1``); ``uninstall()`` puts the plain ones back.
-``print(autograd.codegen.FLOAT_BACKPROP_SOURCE)`` shows the loop.
+second definition: every number comes from the same rules, and the whole suite runs on both
+engines (``make test``), which the tests also compare bit for bit. ``install()`` puts the
+compiled copies on ``Value`` (done at import unless ``AUTOGRAD_PLAIN=1``); ``uninstall()`` puts
+the plain ones back. ``print(autograd.codegen.FLOAT_BACKPROP_SOURCE)`` shows the loop.
 """
 
 from __future__ import annotations
 
+import ast
+import copy
+import inspect
 import linecache
+import math
+import textwrap
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 from . import backward as plain_backward
-from .grad_mode import GRAD_STATE, OPEN_CONTEXTS
+from . import value as plain_value
 from .graph import UNREACHED, walk_resetting_grads
-from .namespaces import FLOAT, SOURCE, Source
+from .namespaces import FLOAT
 from .ops import OPS, Op
 from .value import Value, _lift, _named, data_of
+
+# ---- rules as code: the SOURCE namespace --------------------------------------------------------
+
+
+class Source:
+    """An expression as Python source text: ``Source("g") * Source("b")`` is ``(g * b)``.
+
+    Every operation is written out in full parentheses, so the text computes what the rule
+    computes on floats, operation for operation, in the same order: the same number, bit for bit.
+    ``names`` are the variables the expression reads (``{"g", "b"}``), so whoever compiles it
+    knows what to load without reading the text.
+    """
+
+    __slots__ = ("text", "names")
+
+    def __init__(self, text: str, names: frozenset[str] | None = None) -> None:
+        self.text = text
+        self.names = frozenset([text] if text.isidentifier() else ()) if names is None else names
+
+    def __repr__(self) -> str:
+        return f"Source({self.text!r})"
+
+    def __bool__(self) -> bool:
+        raise TypeError("a rule may not branch on its inputs with Python `if`: use m.where")
+
+    def __neg__(self) -> Source:
+        return Source(f"(-{self.text})", self.names)
+
+
+def _text(x: Any) -> str:
+    if isinstance(x, Source):
+        return x.text
+    if type(x) in (int, float) and math.isfinite(x):
+        return repr(x)
+    raise TypeError(f"cannot write {x!r} into source code")
+
+
+def _names(*xs: Any) -> frozenset[str]:
+    return frozenset().union(*(x.names for x in xs if isinstance(x, Source)))
+
+
+def _infix(symbol: str, reflected: bool = False) -> Any:
+    if reflected:
+        return lambda a, b: Source(f"({_text(b)} {symbol} {_text(a)})", _names(a, b))
+    return lambda a, b: Source(f"({_text(a)} {symbol} {_text(b)})", _names(a, b))
+
+
+for _name, _symbol in (("add", "+"), ("sub", "-"), ("mul", "*"), ("truediv", "/")):
+    setattr(Source, f"__{_name}__", _infix(_symbol))
+    setattr(Source, f"__r{_name}__", _infix(_symbol, reflected=True))
+for _name, _symbol in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<=")):
+    setattr(Source, f"__{_name}__", _infix(_symbol))
+
+
+def _calls(name: str) -> Any:
+    return lambda *xs: Source(f"{name}({', '.join(map(_text, xs))})", _names(*xs))
+
+
+# Each function becomes a call to FLOAT's function of the same name (compiled code runs with
+# FLOAT's functions as its globals), except the two a network uses per node, written inline
+# so compiled code calls nothing for them. FLOAT's functions never raise, so a conditional
+# expression that evaluates one branch gives the number FLOAT.where gives after computing both.
+SOURCE = SimpleNamespace(
+    **{name: _calls(name) for name, f in vars(FLOAT).items() if callable(f)},
+)
+SOURCE.name = "source"
+SOURCE.where = lambda c, a, b: Source(
+    f"({_text(a)} if {_text(c)} else {_text(b)})", _names(c, a, b)
+)
+SOURCE.iszero = lambda x: Source(f"({_text(x)} == 0)", _names(x))
+
 
 # ---- rules as code ------------------------------------------------------------------------------
 
@@ -63,8 +141,8 @@ def compile_function(source: str, name: str, scope: dict[str, Any], where: str) 
 # ---- Value's methods ----------------------------------------------------------------------------
 
 # An op's method, written out per op: its forward rule as code, the table's domain check if the
-# op has one, then the node (``_RECORD``: the body of ``autograd.value._node`` for one or two
-# inputs, inlined: most of a network's nodes are made here).
+# op has one, then the node, in the very lines of ``autograd.value._op`` that make it (see
+# ``_node_code``): most of a network's nodes are made here.
 _BINARY = """\
 def {name}(self, other):
     if type(other) is not Value:
@@ -84,31 +162,86 @@ _CHECK = """
     err = OPS[{op!r}].check(data, {xs})
     if err is not None:
         raise named(OPS[{op!r}], err, ({inputs})) from None"""
-_RECORD = """
-    v = new(Value)
-    v.data = data
-    v.grad = 0.0
-    v._mark = None
-    if open_contexts:  # some thread is in no_grad/enable_grad or a scope: read ours
-        enabled, v._meta = grad_state()  # the scope: no label, no constant
-        if not enabled:
-            v.op = ""
-            v._x = v._y = None
-            return v
-    else:
-        v._meta = None
-    v.op = {op!r}
-    v._x = self
-    v._y = {y}
-    return v
-"""
+
+
+def _node_code() -> tuple[list[ast.stmt], dict[str, Any]]:
+    """The statements of ``autograd.value._op`` that make the node (from ``v = ...`` to its
+    end), and the globals they read: the one definition of a node's layout."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(plain_value._op)))
+    body = tree.body[0].body  # type: ignore[attr-defined]
+    first = next(i for i, stmt in enumerate(body) if ast.unparse(stmt).startswith("v = "))
+    tail = body[first:]
+    names = [n for stmt in tail for n in ast.walk(stmt) if isinstance(n, ast.Name)]
+    read = {n.id for n in names} - {n.id for n in names if isinstance(n.ctx, ast.Store)}
+    scope = {name: vars(plain_value)[name] for name in read if name in vars(plain_value)}
+    return tail, scope
+
+
+class _Specialize(ast.NodeTransformer):
+    """``_op``'s node lines for one op of one or two inputs and no constant: ``op.name``
+    becomes the op's name, ``x`` and ``y`` the method's ``self`` and ``other`` (or None),
+    ``arg`` None, a test of constants (``None is not None``) the branch it picks, and the
+    methods in ``_BOUND`` (``object.__new__``) names bound once."""
+
+    def __init__(self, op_name: str, y: str | None) -> None:
+        self.names = {"x": "self", "y": y, "arg": None}
+        self.op_name = op_name
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        if node.id in self.names and isinstance(node.ctx, ast.Load):
+            new = self.names[node.id]
+            return ast.Constant(None) if new is None else ast.Name(new, ast.Load())
+        return node
+
+    def visit_Attribute(self, node: ast.Attribute) -> ast.expr:
+        if isinstance(node.value, ast.Name) and (node.value.id, node.attr) == ("op", "name"):
+            return ast.Constant(self.op_name)
+        if isinstance(node.value, ast.Name) and (node.value.id, node.attr) in _BOUND:
+            return ast.Name(_BOUND[node.value.id, node.attr], ast.Load())
+        return self.generic_visit(node)
+
+    def visit_If(self, node: ast.If) -> Any:
+        node = self.generic_visit(node)  # type: ignore[assignment]
+        known = _constant_test(node.test)
+        if known is None:
+            return node
+        return node.body if known else node.orelse
+
+
+def _constant_test(test: ast.expr) -> bool | None:
+    """The value of ``c is d`` or ``c is not d`` for constants, else None (not known)."""
+    if (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Constant)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], (ast.Is, ast.IsNot))
+        and isinstance(test.comparators[0], ast.Constant)
+    ):
+        same = test.left.value is test.comparators[0].value
+        return same if isinstance(test.ops[0], ast.Is) else not same
+    return None
+
+
+_NODE_LINES, _NODE_GLOBALS = _node_code()
+# Methods the node lines call, looked up once instead of per node (together ~10% of making one).
+_BOUND = {("object", "__new__"): "new", ("GRAD_STATE", "get"): "grad_state"}
+
+
+def _record(op_name: str, binary: bool) -> str:
+    """The node lines of ``_op``, specialized for ``op_name``, as code for a method's end."""
+    spec = _Specialize(op_name, "other" if binary else None)
+    body = ast.Module([spec.visit(copy.deepcopy(stmt)) for stmt in _NODE_LINES], [])
+    body.body = [s for stmt in body.body for s in (stmt if isinstance(stmt, list) else [stmt])]
+    return "\n" + textwrap.indent(ast.unparse(body), "    ") + "\n"
+
+
 # The written methods' globals.
 _METHOD_SCOPE: dict[str, Any] = {
+    **_NODE_GLOBALS,
     "OPS": OPS,
     "Value": Value,
     "new": object.__new__,
-    "open_contexts": OPEN_CONTEXTS,
-    "grad_state": GRAD_STATE.get,
+    "grad_state": plain_value.GRAD_STATE.get,
     "lift": _lift,
     "named": _named,
 }
@@ -126,7 +259,7 @@ def compile_method(name: str, op: Op) -> Callable[..., Value]:
     )
     if op.check is not None:
         source += _CHECK.format(op=op.name, xs=names, inputs="self, other" if binary else "self,")
-    source += _RECORD.format(op=op.name, y="other" if binary else "None")
+    source += _record(op.name, binary)
     method = compile_function(source, name, _METHOD_SCOPE, f"autograd.codegen: Value.{name}")
     plain = getattr(Value, name)
     method.__qualname__, method.__doc__ = f"Value.{name}", plain.__doc__ or op.doc

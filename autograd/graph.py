@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from .value import Value
+from .value import Value
 
 # A walk notes its progress in each node's ``_mark`` slot (measured: 40% faster than keeping
 # sets, which scatter lookups across memory). Two walks at once would overwrite each other's
@@ -22,8 +20,6 @@ UNREACHED = -0.0
 
 
 def _roots(roots: Value | Iterable[Value]) -> list[Value]:
-    from .value import Value
-
     return [roots] if isinstance(roots, Value) else list(roots)
 
 

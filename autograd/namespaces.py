@@ -6,14 +6,13 @@ Every rule in :mod:`autograd.ops` calls ``m.exp(x)``, ``m.where(c, a, b)``, ... 
 - ``FLOAT``: plain Python floats (eager forward and backward). Total functions in the IEEE
   sense: they return ``inf``/``nan`` instead of raising, so a vector-Jacobian rule never fails;
   the forward pass checks its domain separately (``Op.check``) and raises a clear error.
-- ``VALUE``: Values, so a backward pass records a graph of its own (higher-order gradients).
 - ``NUMPY``: numpy arrays (the tape replays whole levels of a graph at once). numpy is imported
   on first use, so the engine itself needs only the standard library.
-- ``SOURCE``: Python source text. A rule run on :class:`Source` names returns its own code, which
-  the speed layer (:mod:`autograd.codegen`) compiles into Value's operators and into one
-  backward loop, instead of calling a rule per node.
 
-All four provide the same functions (a test holds them to it).
+Two more live with their one user: ``VALUE`` (Values, so a backward pass records a graph of its
+own: higher-order gradients) in :mod:`autograd.backward`, and ``SOURCE`` (Python source text: a
+rule run on names returns its own code) in :mod:`autograd.codegen`. All four provide the same
+functions (a test holds them to it).
 """
 
 from __future__ import annotations
@@ -127,117 +126,6 @@ FLOAT = SimpleNamespace(
     max=_max,
     argmax=_argmax,
 )
-
-
-# On Values every function records a node, so a backward pass run on VALUE builds a graph of its
-# own (higher-order gradients). Like FLOAT's, these functions are total: a derivative that is
-# infinite (d/dx sqrt(x) at 0) is inf or nan as in PyTorch, never a domain error raised from an
-# op the user never wrote. Comparisons on Values compare their data (where, sign).
-def _total(op_name: str) -> Any:
-    def run(*xs: Any) -> Any:
-        from . import value  # value.py imports this module: look it up when a rule runs
-
-        return value.apply(op_name, xs, check=False)
-
-    return run
-
-
-def _total_pow(x: Any, n: Any) -> Any:
-    from . import value
-
-    if isinstance(n, value.Value):
-        return value.apply("pow_value", (x, n), check=False)
-    return value.apply("pow", (x,), float(n), check=False)
-
-
-VALUE = SimpleNamespace(
-    name="value",
-    exp=_total("exp"),
-    log=_total("log"),
-    sqrt=_total("sqrt"),
-    tanh=_total("tanh"),
-    sigmoid=_total("sigmoid"),
-    softplus=_total("softplus"),
-    sin=_total("sin"),
-    cos=_total("cos"),
-    abs=_total("abs"),
-    sign=lambda x: float((x > 0) - (x < 0)),
-    where=FLOAT.where,
-    iszero=lambda x: float(x) == 0.0,
-    div=_total("div"),
-    pow=_total_pow,
-    sum=sum,
-    max=lambda xs: _total("max")(*xs),
-    argmax=lambda xs: _argmax([float(x) for x in xs]),
-)
-
-
-class Source:
-    """An expression as Python source text: ``Source("g") * Source("b")`` is ``(g * b)``.
-
-    Every operation is written out in full parentheses, so the text computes what the rule
-    computes on floats, operation for operation, in the same order: the same number, bit for bit.
-    ``names`` are the variables the expression reads (``{"g", "b"}``), so whoever compiles it
-    knows what to load without reading the text.
-    """
-
-    __slots__ = ("text", "names")
-
-    def __init__(self, text: str, names: frozenset[str] | None = None) -> None:
-        self.text = text
-        self.names = frozenset([text] if text.isidentifier() else ()) if names is None else names
-
-    def __repr__(self) -> str:
-        return f"Source({self.text!r})"
-
-    def __bool__(self) -> bool:
-        raise TypeError("a rule may not branch on its inputs with Python `if`: use m.where")
-
-    def __neg__(self) -> Source:
-        return Source(f"(-{self.text})", self.names)
-
-
-def _text(x: Any) -> str:
-    if isinstance(x, Source):
-        return x.text
-    if type(x) in (int, float) and math.isfinite(x):
-        return repr(x)
-    raise TypeError(f"cannot write {x!r} into source code")
-
-
-def _names(*xs: Any) -> frozenset[str]:
-    return frozenset().union(*(x.names for x in xs if isinstance(x, Source)))
-
-
-def _infix(symbol: str, reflected: bool = False) -> Any:
-    if reflected:
-        return lambda a, b: Source(f"({_text(b)} {symbol} {_text(a)})", _names(a, b))
-    return lambda a, b: Source(f"({_text(a)} {symbol} {_text(b)})", _names(a, b))
-
-
-for _name, _symbol in (("add", "+"), ("sub", "-"), ("mul", "*"), ("truediv", "/")):
-    setattr(Source, f"__{_name}__", _infix(_symbol))
-    setattr(Source, f"__r{_name}__", _infix(_symbol, reflected=True))
-for _name, _symbol in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<=")):
-    setattr(Source, f"__{_name}__", _infix(_symbol))
-
-
-def _calls(name: str) -> Any:
-    return lambda *xs: Source(f"{name}({', '.join(map(_text, xs))})", _names(*xs))
-
-
-# Each function becomes a call to FLOAT's function of the same name (compiled code runs with
-# FLOAT's functions as its globals), except the two a network uses per node, written inline
-# so compiled code calls nothing for them. FLOAT's functions never raise, so a conditional
-# expression that evaluates one branch gives the number FLOAT.where gives after computing both.
-SOURCE = SimpleNamespace(
-    **{name: _calls(name) for name, f in vars(FLOAT).items() if callable(f)},
-)
-SOURCE.name = "source"
-SOURCE.where = lambda c, a, b: Source(
-    f"({_text(a)} if {_text(c)} else {_text(b)})", _names(c, a, b)
-)
-SOURCE.iszero = lambda x: Source(f"({_text(x)} == 0)", _names(x))
 
 
 def _numpy_namespace() -> SimpleNamespace:

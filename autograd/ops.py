@@ -378,7 +378,7 @@ ABS = register(
         vjp=lambda m, g, out, x: (g * m.sign(x),),
         doc="|x|;  d/dx = sign(x) (0 at 0, as in PyTorch)",
         examples=((0.5,), (-1.3,)),
-        methods=("__abs__",),
+        methods=("__abs__", "abs"),
     )
 )
 SUM = register(

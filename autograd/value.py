@@ -1,10 +1,12 @@
 """Value: one float plus the record of the op and the inputs that produced it.
 
-Every operator below does the same three things, which is all there is to building the graph:
+Every operator below hands its op from the table to :func:`_op`, which does all there is to
+building the graph, in one place:
 
-1. run the op's forward rule from the table on the inputs' floats (``MUL.fwd``: ``a * b``),
-2. check the op's domain (``log`` of a negative number raises an error that names it),
-3. make one node that remembers the op and its inputs (:func:`_node`).
+1. lift a number to a constant leaf (the ``2`` of ``2 * x``),
+2. run the op's forward rule on the inputs' floats (``MUL.fwd``: ``a * b``),
+3. check the op's domain (``log`` of a negative number raises an error that names it),
+4. make one node that remembers the op and its inputs.
 
 ``backward()`` (in :mod:`autograd.backward`) later walks those nodes in reverse and applies the
 chain rule with each op's local derivative from the same table. This file is the plain engine, the
@@ -19,34 +21,10 @@ from collections.abc import Callable, Iterable, Sequence
 from operator import attrgetter
 from typing import Any
 
+from . import ops
 from .grad_mode import GRAD_STATE, OPEN_CONTEXTS
 from .namespaces import FLOAT
-from .ops import (
-    ABS,
-    ADD,
-    COS,
-    DIV,
-    DOT,
-    EXP,
-    LEAKY_RELU,
-    LOG,
-    MAX,
-    MUL,
-    NEG,
-    OPS,
-    POW,
-    POW_VALUE,
-    RELU,
-    SIGMOID,
-    SIN,
-    SOFTPLUS,
-    SQRT,
-    STOP_GRADIENT,
-    SUB,
-    SUM,
-    TANH,
-    Op,
-)
+from .ops import OPS, Op
 
 # The ``.data`` of a Value, for map(): executors read many inputs' data at once.
 data_of = attrgetter("data")
@@ -83,37 +61,34 @@ class Value:
     _mark: object
 
     def __init__(self, data: float, label: str = "") -> None:
-        self.data = _to_float(data, "Value")
-        self.grad = 0.0
-        self.op = ""
-        self._x = self._y = None
+        self.data, self.grad, self.op = _to_float(data, "Value"), 0.0, ""
+        self._x = self._y = self._mark = None
         self._meta = _pack(_check_label(label), _scope_here(), None)
-        self._mark = None
 
     # ---- arithmetic: each operator is one op of the table ------------------------------------
     def __add__(self, other: Any) -> Value:  # self + other
-        return _binary(ADD, self, other)
+        return _op(ops.ADD, (self, other))
 
     def __radd__(self, other: Any) -> Value:  # other + self
-        return _binary(ADD, other, self)
+        return _op(ops.ADD, (other, self))
 
     def __sub__(self, other: Any) -> Value:  # self - other
-        return _binary(SUB, self, other)
+        return _op(ops.SUB, (self, other))
 
     def __rsub__(self, other: Any) -> Value:  # other - self
-        return _binary(SUB, other, self)
+        return _op(ops.SUB, (other, self))
 
     def __mul__(self, other: Any) -> Value:  # self * other
-        return _binary(MUL, self, other)
+        return _op(ops.MUL, (self, other))
 
     def __rmul__(self, other: Any) -> Value:  # other * self
-        return _binary(MUL, other, self)
+        return _op(ops.MUL, (other, self))
 
     def __truediv__(self, other: Any) -> Value:  # self / other
-        return _binary(DIV, self, other)
+        return _op(ops.DIV, (self, other))
 
     def __rtruediv__(self, other: Any) -> Value:  # other / self
-        return _binary(DIV, other, self)
+        return _op(ops.DIV, (other, self))
 
     def __pow__(self, other: Any) -> Value:  # self ** other
         """``x ** n`` (op "pow", n a constant) or ``x ** y`` (op "pow_value", y a Value).
@@ -122,68 +97,71 @@ class Value:
         non-integer one raises ValueError. There d/dy = x^y ln x is nan, as in PyTorch.
         """
         if isinstance(other, Value):
-            return _binary(POW_VALUE, self, other)
+            return _op(ops.POW_VALUE, (self, other))
         if not _is_number(other):
             return NotImplemented
-        return _apply(POW, (self,), _to_float(other, "pow exponent"))
+        return _op(ops.POW, (self,), _to_float(other, "pow exponent"))
 
     def __rpow__(self, other: Any) -> Value:  # other ** self
-        return _binary(POW_VALUE, other, self)
+        return _op(ops.POW_VALUE, (other, self))
 
     def __neg__(self) -> Value:  # -self
-        return _apply(NEG, (self,))
+        return _op(ops.NEG, (self,))
 
     def __pos__(self) -> Value:  # +self
         return self
 
     def __abs__(self) -> Value:  # abs(self)
-        return _apply(ABS, (self,))
+        return _op(ops.ABS, (self,))
+
+    def abs(self) -> Value:  # x.abs() is abs(x)
+        return _op(ops.ABS, (self,))
 
     # ---- functions: one op each ---------------------------------------------------------------
     def exp(self) -> Value:
         """e^x."""
-        return _apply(EXP, (self,))
+        return _op(ops.EXP, (self,))
 
     def log(self) -> Value:
         """Natural log; raises ValueError for x <= 0."""
-        return _apply(LOG, (self,))
+        return _op(ops.LOG, (self,))
 
     def sqrt(self) -> Value:
         """Square root; raises ValueError for x < 0."""
-        return _apply(SQRT, (self,))
+        return _op(ops.SQRT, (self,))
 
     def tanh(self) -> Value:
         """Hyperbolic tangent."""
-        return _apply(TANH, (self,))
+        return _op(ops.TANH, (self,))
 
     def sigmoid(self) -> Value:
         """1 / (1 + e^-x), stable for any finite x."""
-        return _apply(SIGMOID, (self,))
+        return _op(ops.SIGMOID, (self,))
 
     def relu(self) -> Value:
         """max(x, 0); nan passes through, as in PyTorch."""
-        return _apply(RELU, (self,))
+        return _op(ops.RELU, (self,))
 
     def leaky_relu(self, slope: float = 0.01) -> Value:
         """x if x > 0 else slope * x."""
-        return _apply(LEAKY_RELU, (self,), _to_float(slope, "leaky_relu slope"))
+        return _op(ops.LEAKY_RELU, (self,), _to_float(slope, "leaky_relu slope"))
 
     def softplus(self) -> Value:
         """ln(1 + e^x), stable for any finite x."""
-        return _apply(SOFTPLUS, (self,))
+        return _op(ops.SOFTPLUS, (self,))
 
     def sin(self) -> Value:
         """sin x."""
-        return _apply(SIN, (self,))
+        return _op(ops.SIN, (self,))
 
     def cos(self) -> Value:
         """cos x."""
-        return _apply(COS, (self,))
+        return _op(ops.COS, (self,))
 
     def stop_gradient(self) -> Value:
         """The same number as a node that passes no gradient back. Unlike :meth:`detach` (a new
         leaf), it stays in the graph, so a traced tape recomputes it on every replay."""
-        return _apply(STOP_GRADIENT, (self,))
+        return _op(ops.STOP_GRADIENT, (self,))
 
     def detach(self) -> Value:
         """The same number as a new leaf with no history."""
@@ -266,51 +244,47 @@ class Value:
         return f"Value({', '.join(parts)})"
 
 
-# ---- making nodes ---------------------------------------------------------------------------
+# ---- making a node ----------------------------------------------------------------------
 
 
-def _binary(op: Op, a: Any, b: Any) -> Value:
-    """``op(a, b)`` where one side is a Value and the other a Value or a number (which becomes a
-    constant leaf); NotImplemented for anything else, so Python can try the other operand."""
-    a, b = _lift(a), _lift(b)
-    if a is None or b is None:
-        return NotImplemented
-    return _apply(op, (a, b))
-
-
-def _apply(op: Op, parents: tuple[Value, ...], arg: Any = None, check: bool = True) -> Value:
-    """Run ``op`` forward on the parents' data, check its domain, record the node."""
-    xs = [p.data for p in parents]
+def _op(op: Op, inputs: tuple[Any, ...], arg: Any = None, check: bool = True) -> Value:
+    """``op`` on ``inputs`` (Values or numbers) and the op's constant ``arg``: a new node."""
+    # 1. A number becomes a constant leaf (the 2 of ``2 * x``); anything else: NotImplemented.
+    for v in inputs:
+        if not isinstance(v, Value):
+            inputs = tuple(map(_lift, inputs))
+            if None in inputs:
+                return NotImplemented
+            break
+    # 2. The op's forward rule from the table, on the inputs' floats (MUL's is ``a * b``).
+    xs = list(map(data_of, inputs))
     if arg is not None:
         xs.append(arg)
     data = op.fwd(FLOAT, *xs)
+    # 3. Its domain check: the log of -1.0 raises an error naming the op and the input.
     if check and op.check is not None:
         err = op.check(data, *xs)
         if err is not None:
-            raise _named(op, err, parents) from None
-    return _node(data, op.name, parents, arg)
-
-
-def _node(data: float, op: str, parents: tuple[Value, ...], arg: Any = None) -> Value:
-    """A new Value recording ``op`` on ``parents``, or a plain leaf inside ``no_grad``."""
+            raise _named(op, err, inputs) from None
+    # 4. The node: its number, op and inputs (one in _x, two in _x and _y, more as a tuple in
+    #    _x). autograd.codegen compiles the lines from ``v =`` on into its operators: one layout.
+    x, y = inputs[0], None
+    if len(inputs) == 2:
+        y = inputs[1]
+    elif len(inputs) > 2:
+        x = inputs
     v = object.__new__(Value)
-    v.data = data
-    v.grad = 0.0
-    v._mark = None
-    enabled, scope = GRAD_STATE.get() if OPEN_CONTEXTS else (True, None)
-    if not enabled or not parents:
-        v.op = ""
-        v._x = v._y = None
-        v._meta = scope
-        return v
-    v.op = op
-    v._meta = scope if arg is None else _Meta("", scope, arg)
-    if len(parents) == 1:
-        v._x, v._y = parents[0], None
-    elif len(parents) == 2:
-        v._x, v._y = parents
+    v.data, v.grad, v._mark = data, 0.0, None
+    if OPEN_CONTEXTS:  # some thread is inside no_grad(), enable_grad() or a module's scope
+        enabled, v._meta = GRAD_STATE.get()  # ... so read ours, and the scope we are in
+        if not enabled:  # inside no_grad(): a leaf that remembers nothing
+            v.op, v._x, v._y = "", None, None
+            return v
     else:
-        v._x, v._y = parents, None
+        v._meta = None
+    v.op, v._x, v._y = op.name, x, y
+    if arg is not None:  # the op's constant (the 2 of x ** 2) is kept beside the scope
+        v._meta = _Meta("", v._meta, arg)
     return v
 
 
@@ -392,18 +366,15 @@ def _data(x: Any) -> float:
 
 
 def _lift(x: Any) -> Value | None:
-    """``x`` as a Value (numbers become constant leaves), or None when it is not a number."""
+    """``x`` as a Value (a number becomes a constant leaf, as ``Value(x)`` makes it, without
+    its checks), or None when it is not a number."""
     if isinstance(x, Value):
         return x
-    if type(x) is float or _is_number(x):
-        return _node(_to_float(x, "Value"), "", ())
-    return None
-
-
-def _lift_or_raise(x: Any, what: str) -> Value:
-    v = _lift(x)
-    if v is None:
-        raise TypeError(f"{what}: expected a Value or a number, got {type(x).__name__} {x!r}")
+    if type(x) is not float and not _is_number(x):
+        return None
+    v = object.__new__(Value)
+    v.data, v.grad, v.op, v._x, v._y, v._mark = _to_float(x, "Value"), 0.0, "", None, None, None
+    v._meta = _scope_here()
     return v
 
 
@@ -421,19 +392,23 @@ def apply(op: Op | str, inputs: Sequence[Any], arg: Any = None, check: bool = Tr
             op = OPS[op]
         except KeyError:
             raise ValueError(f"apply: no op named {op!r}; known: {', '.join(OPS)}") from None
-    parents = tuple(_lift_or_raise(x, op.name) for x in inputs)
+    inputs = tuple(inputs)
+    parents = tuple(map(_lift, inputs))
+    if None in parents:
+        x = inputs[parents.index(None)]
+        raise TypeError(f"{op.name}: expected a Value or a number, got {type(x).__name__} {x!r}")
     if op.arity is not None and len(parents) != op.arity:
         raise ValueError(f"{op.name}: expected {op.arity} inputs, got {len(parents)}")
     if op.has_arg != (arg is not None):
         need = "needs" if op.has_arg else "takes no"
         raise ValueError(f"{op.name}: {need} a constant arg, got {arg!r}")
-    return _apply(op, parents, arg, check)
+    return _op(op, parents, arg, check)
 
 
 def vsum(values: Iterable[Any]) -> Value:
     """x1 + ... + xn as one n-ary node (one picture box, one backward step); 0 when empty."""
     values = list(values)
-    return apply(SUM, values) if values else _node(0.0, "", ())
+    return apply(ops.SUM, values) if values else _lift(0.0)
 
 
 def vmax(values: Iterable[Any]) -> Value:
@@ -442,18 +417,15 @@ def vmax(values: Iterable[Any]) -> Value:
     values = list(values)
     if not values:
         raise ValueError("vmax: needs at least one input")
-    return apply(MAX, values)
+    return apply(ops.MAX, values)
 
 
 def dot(ws: Sequence[Any], xs: Sequence[Any]) -> Value:
     """w1 x1 + ... + wn xn as one node."""
     if len(ws) != len(xs):
         raise ValueError(f"dot: expected inputs of equal length, got {len(ws)} and {len(xs)}")
-    parents = (*ws, *xs)
-    for p in parents:
-        if type(p) is not Value:  # lift numbers; a fused neuron's inputs are already Values
-            return apply(DOT, parents)
-    return _apply(DOT, parents)
+    out = _op(ops.DOT, (*ws, *xs))  # numbers become constants, as in ``w * 2``
+    return apply(ops.DOT, (*ws, *xs)) if out is NotImplemented else out  # apply names the culprit
 
 
 __all__ = ["Value", "apply", "dot", "vmax", "vsum"]

@@ -1,23 +1,9 @@
-"""The engine suite runs twice: on the compiled engine (the default) and on the plain one.
+"""The engine suite runs on the engine this process imported, chosen as a user chooses it.
 
 The plain engine (autograd/value.py, autograd/backward.py) is the specification a learner
-reads; the compiled one (autograd/codegen.py) is its accelerator. Every test in this folder
-runs on both, as CPython tests a pure-Python module and its C accelerator (PEP 399).
+reads; the compiled one (autograd/codegen.py) is its accelerator. As CPython tests a pure-Python
+module and its C accelerator (PEP 399), the whole suite runs once per engine, each in its own
+process: ``make test`` runs ``pytest`` (compiled, the default) and then ``AUTOGRAD_PLAIN=1
+pytest`` (plain). Nothing here switches engines inside a process; the tests that compare the two
+bit for bit (test_engines.py) run each in a fresh process of its own.
 """
-
-from __future__ import annotations
-
-from collections.abc import Iterator
-
-import pytest
-
-from autograd import codegen
-
-
-@pytest.fixture(scope="module", params=["compiled", "plain"], autouse=True)
-def engine(request: pytest.FixtureRequest) -> Iterator[str]:
-    """Switch ``Value`` to the engine under test for a module's tests; restore it after."""
-    before = codegen.engine()
-    (codegen.install if request.param == "compiled" else codegen.uninstall)()
-    yield request.param
-    (codegen.install if before == "compiled" else codegen.uninstall)()

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from autograd import Value, no_grad
-from autograd.backward import local_grads
-from autograd.codegen import COMPILED_OPS, FLOAT_BACKPROP_SOURCE, as_code
+from autograd.backward import VALUE, local_grads
+from autograd.codegen import COMPILED_OPS, FLOAT_BACKPROP_SOURCE, SOURCE, Source, as_code
 from autograd.codegen import float_backprop as _float_backprop
 from autograd.grad_mode import scope
-from autograd.namespaces import FLOAT, NUMPY, SOURCE, VALUE, Source
+from autograd.namespaces import FLOAT, NUMPY
 from autograd.ops import OPS, Op, register
 from autograd.value import apply
 

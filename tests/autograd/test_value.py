@@ -325,3 +325,14 @@ def test_engine_needs_only_the_standard_library():
     )
     root = Path(__file__).resolve().parents[2]
     subprocess.run([sys.executable, "-c", code], check=True, cwd=root)
+
+
+def test_abs_is_a_method_too():
+    """The README lists abs among the ops: ``x.abs()`` works as ``abs(x)`` does (issue 20.8)."""
+    x = Value(-2.0, "x")
+    y = x.abs()
+    assert (y.data, y.op, y.parents) == (2.0, "abs", (x,))
+    y.backward()
+    assert x.grad == -1.0
+    assert Value(0.0).abs().data == 0.0
+    assert abs(x).data == x.abs().data
