@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -13,17 +13,16 @@ from autograd import Value, no_grad
 
 from .page import Saveable
 
-# Two-class and many-class colours that stay apart for colour-blind readers (Okabe-Ito).
-CLASS_COLOURS = (
-    "#0072B2",
-    "#D55E00",
-    "#009E73",
-    "#CC79A7",
-    "#E69F00",
-    "#56B4E9",
-    "#F0E442",
-    "#000000",
-)
+# The loss curve's colour, and the metrics' after it (classes have theirs in nn.outputs).
+LINE_COLOURS = ("#334155", "#0072B2", "#009E73", "#CC79A7", "#E69F00")
+
+
+def reader() -> Any:
+    """``nn.outputs``, the one reader of model outputs (threshold, classes, plane, colours),
+    imported at first use: importing viz does not import nn."""
+    from nn import outputs
+
+    return outputs
 
 
 @cache
@@ -93,7 +92,7 @@ def plot_loss(
     epochs = range(1, len(loss) + 1)
     ax = axes[0][0]
     ax.plot(
-        epochs, loss, color=CLASS_COLOURS[0], lw=2, marker="o" if len(loss) <= 30 else None, ms=4
+        epochs, loss, color=LINE_COLOURS[0], lw=2, marker="o" if len(loss) <= 30 else None, ms=4
     )
     positive = [x for x in loss if x > 0]
     if len(positive) == len(loss) and max(positive) / min(positive) > 100:
@@ -105,7 +104,7 @@ def plot_loss(
             values,
             lw=2,
             label=name,
-            color=CLASS_COLOURS[(k + 1) % len(CLASS_COLOURS)],
+            color=LINE_COLOURS[(k + 1) % len(LINE_COLOURS)],
         )
     if metrics:
         axes[0][1].set(xlabel="epoch", title=f"{title}: metrics")
@@ -133,35 +132,6 @@ def _predict_grid(model: Any, grid: Any) -> Any:
     return out.reshape(len(grid), -1)
 
 
-def classify(scores: Any) -> tuple[Any, Callable[[Any], Any] | None, float | None]:
-    """Class per row of model outputs, plus how to read one output as a level set.
-
-    Several outputs: argmax. One output: class 1 where it is above the threshold, which is 0.5
-    when every output lies in [0, 1] (a probability, e.g. after sigmoid) and 0 otherwise (a
-    score or logit, e.g. tanh or linear, the micrograd convention of labels ±1). Returns
-    (classes, the single output column or None, the threshold or None).
-    """
-    import numpy as np
-
-    if scores.shape[1] > 1:
-        return scores.argmax(axis=1), None, None
-    s = scores[:, 0]
-    threshold = 0.5 if np.all((s >= 0) & (s <= 1)) else 0.0
-    return (s > threshold).astype(int), s, threshold
-
-
-def class_index(labels: Any) -> Any:
-    """Labels as class numbers 0, 1, ...: ±1 labels become 0 and 1, class indices stay."""
-    import numpy as np
-
-    labels = np.asarray(labels, dtype=float)
-    if np.isin(labels, (-1.0, 1.0)).all():
-        return (labels > 0).astype(int)
-    if not (np.isin(labels % 1, 0.0).all() and (labels >= 0).all()):
-        raise ValueError("plot_decision_boundary: y must hold class indices 0, 1, ... or labels ±1")
-    return labels.astype(int)
-
-
 def plot_decision_boundary(
     model: Any,
     X: Any,  # noqa: N803 - the data matrix, as in the math
@@ -169,87 +139,81 @@ def plot_decision_boundary(
     path: str | os.PathLike[str] | None = None,
     resolution: int = 200,
     title: str = "Decision boundary",
+    threshold: float | None = None,
 ) -> Any:
     """The model's decision regions over 2-D inputs with the data on top.
 
     Returns a matplotlib ``Figure`` (a notebook shows it inline); with ``path`` it is also
-    written there and ``os.fspath(fig)`` is that path. The grid (``resolution`` points a side)
-    is evaluated under ``no_grad`` with ``model.predict_numpy`` when the model has one, else one
-    call per point. Classes: see :func:`classify` (argmax for several outputs; for one output a
-    threshold of 0.5 on probabilities, 0 on scores). Region edges are contours of the model's
-    outputs, interpolated between grid points, so a boundary is drawn as the curve it is, not
-    as the grid's staircase. ``y`` holds class indices, labels ±1, or one-hot rows.
+    written there and ``os.fspath(fig)`` is that path. The grid (``resolution`` points a side,
+    over the data's box padded by 10 %) is evaluated under ``no_grad`` with
+    ``model.predict_numpy`` when the model has one, else one call per point. Outputs are read
+    as ``nn.outputs`` reads them for ``nn.accuracy`` and every other picture (argmax for several
+    outputs; one output split at ``threshold``, by default 0 for -1/+1 labels and 0.5 or 0 for
+    0/1 labels: probabilities or logits), and each class has its colour from there. Region edges
+    are contours of the outputs, interpolated between grid points, so a boundary is drawn as the
+    curve it is, not as the grid's staircase. ``y`` holds class indices, labels ±1, or one-hot
+    rows.
     """
     import numpy as np
 
+    read = reader()
+    who = "plot_decision_boundary"
     X = np.asarray(X, dtype=float)  # noqa: N806
     if X.ndim != 2 or X.shape[1] != 2:
-        raise ValueError(f"plot_decision_boundary: X must have 2 columns, got shape {X.shape}")
+        raise ValueError(f"{who}: X must have 2 columns, got shape {X.shape}")
+    if (
+        isinstance(resolution, bool)
+        or not isinstance(resolution, int)
+        or not 2 <= resolution <= 1000
+    ):
+        raise ValueError(f"{who}: resolution must be an int in 2..1000, got {resolution!r}")
     y = np.asarray(y, dtype=float).reshape(len(X), -1)
-    truth = y.argmax(axis=1) if y.shape[1] > 1 else class_index(y[:, 0])
+    truth = y.argmax(axis=1) if y.shape[1] > 1 else read.class_index(y[:, 0], who)
     signed = y.shape[1] == 1 and bool(np.isin(y[:, 0], (-1.0, 1.0)).all())  # hinge-style labels
+    finite = np.isfinite(X).all(axis=1)
+    plane = read.plane_for(X, resolution)
+    points = plane.points()
+    on_data = _predict_grid(model, X[finite])
+    kind = "index" if on_data.shape[1] > 1 else ("pm1" if signed else "01")
+    cut = None if kind == "index" else read.threshold_for(kind, on_data, threshold)
+    scores = _predict_grid(model, points)
     fig = _figure(figsize=(6.4, 5.6))
     ax = fig.add_subplot()
-
-    pad = 0.1 * (X.max(axis=0) - X.min(axis=0)) + 1e-9
-    lo, hi = X.min(axis=0) - pad, X.max(axis=0) + pad
-    gx, gy = np.meshgrid(
-        np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution)
-    )
-    scores = _predict_grid(model, np.column_stack([gx.ravel(), gy.ravel()]))
-    classes, _, _ = classify(scores)
-    n_classes = max(int(classes.max()) + 1, int(truth.max()) + 1, 2)
-    colours = [CLASS_COLOURS[k % len(CLASS_COLOURS)] for k in range(n_classes)]
-    for k, margin in enumerate(_margins(scores)):
+    gx, gy = points[:, 0].reshape(resolution, -1), points[:, 1].reshape(resolution, -1)
+    for k, margin in enumerate(read.margins(scores, cut)):
         # Where class k wins, margin > 0; the filled contour's edge is the interpolated zero line.
         margin = margin.reshape(gx.shape)
-        if np.nanmax(margin) > 0:
+        if np.any(margin > 0):
             top = float(np.nanmax(margin)) + 1.0
-            ax.contourf(gx, gy, margin, levels=[0.0, top], colors=[colours[k]], alpha=0.22)
+            ax.contourf(
+                gx, gy, margin, levels=[0.0, top], colors=[read.class_colour(k)], alpha=0.22
+            )
             ax.contour(gx, gy, margin, levels=[0.0], colors="#334155", linewidths=1.2)
     for k in np.unique(truth):
-        mask = truth == k
+        mask = (truth == k) & finite
         ax.scatter(
             X[mask, 0],
             X[mask, 1],
             s=26,
-            color=colours[k],
+            color=read.class_colour(k),
             edgecolor="white",
             linewidth=0.7,
             label=("y = -1", "y = +1")[k] if signed else f"class {k}",
             zorder=3,
         )
-    accuracy = float(np.mean(classify(_predict_grid(model, X))[0] == truth))
+    right = read.classes(on_data, cut) == truth[finite]
+    accuracy = float(np.mean(right)) if len(right) else float("nan")
+    left_out = "" if finite.all() else f", {int((~finite).sum())} rows with nan/inf not drawn"
     ax.set(
-        xlim=(lo[0], hi[0]),
-        ylim=(lo[1], hi[1]),
+        xlim=(plane.lo[0], plane.hi[0]),
+        ylim=(plane.lo[1], plane.hi[1]),
         xlabel="x0",
         ylabel="x1",
-        title=f"{title} (accuracy {accuracy:.0%})",
+        title=f"{title} (accuracy {accuracy:.0%}{left_out})",
     )
     ax.legend(frameon=True, framealpha=0.85, loc="best")
     ax.spines[["top", "right"]].set_visible(False)
-    return fig.save(path, "plot_decision_boundary") if path is not None else fig
-
-
-def _margins(scores: Any) -> list[Any]:
-    """Per class, how far it leads: positive exactly where :func:`classify` picks it.
-
-    One output: the score minus the threshold for class 1, its negation for class 0. Several:
-    each output minus the largest of the others. Contouring these at 0 draws the boundaries.
-    """
-    import numpy as np
-
-    classes, single, threshold = classify(scores)
-    if single is not None:
-        lead = single - threshold
-        # classify puts a score equal to the threshold in class 0: keep that side for class 0.
-        return [np.where(lead == 0, 1e-12, -lead), lead]
-    out = []
-    for k in range(scores.shape[1]):
-        others = np.delete(scores, k, axis=1).max(axis=1)
-        out.append(scores[:, k] - others)
-    return out
+    return fig.save(path, who) if path is not None else fig
 
 
 def plot_confusion(

@@ -50,7 +50,7 @@ def training_html(
     network (an ``nn.MLP``; only its structure and parameter order are read). With 2-D inputs
     the page draws the output over the input plane (``resolution`` pixels a side) and each
     neuron's activation (``neuron_resolution``); otherwise the diagram, weight histograms and
-    curves, and says why the planes are missing. The output is read as ``viz.plots.classify``
+    curves, and says why the planes are missing. The output is read as ``nn.outputs``
     reads it: several outputs by argmax; one output against ``threshold`` (default 0.5 when all
     outputs are probabilities, else 0) when y holds class labels; a surface otherwise.
 

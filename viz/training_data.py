@@ -12,23 +12,23 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from autograd.ops import OPS
 
-from .plots import class_index
+from .plots import reader
 
-# Colour stops, from -1 (or 0) to +1: orange for negative, blue for positive (the pair that stays
-# apart for every common colour-vision deficiency), near-white at zero.
-DIVERGING = ("#9a3d00", "#e66100", "#f5b971", "#f7f5f2", "#8cb9dd", "#1f6fb2", "#08306b")
+if TYPE_CHECKING:
+    from nn.outputs import Plane
+
+# Colour stops, from -1 (or 0) to +1: vermillion for negative, blue for positive (the pair that
+# stays apart for every common colour-vision deficiency; nn.outputs gives classes 0 and 1 the
+# same two), near-white at zero.
+DIVERGING = ("#8a3c00", "#D55E00", "#f2b48a", "#f7f5f2", "#8cb9dd", "#0072B2", "#08306b")
 # A sequential map for regression surfaces (viridis's ends and middle).
 SEQUENTIAL = ("#440154", "#3b528b", "#21918c", "#5ec962", "#fde725")
-# Several classes: Okabe-Ito, as viz.plots draws them.
-CLASS_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442")
-# Two classes: the ends of DIVERGING, so "negative" reads the same in every picture of the page.
-BINARY_COLOURS = ("#e66100", "#1f6fb2")
 
 
 @dataclass(frozen=True)
@@ -119,42 +119,6 @@ def forward(net: Network, parameters: Sequence[float], X: np.ndarray) -> list[np
     return out
 
 
-# ---- the input plane ----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Plane:
-    """A square grid over the data's bounding box (padded by 10 %), sampled at pixel centres.
-    Row 0 is the top of the picture (largest x1), as images and SVG count rows."""
-
-    lo: tuple[float, float]
-    hi: tuple[float, float]
-    resolution: int
-
-    def points(self) -> np.ndarray:
-        """The (resolution**2, 2) grid points, row by row from the top."""
-        n = self.resolution
-        x0 = self.lo[0] + (np.arange(n) + 0.5) * (self.hi[0] - self.lo[0]) / n
-        x1 = self.hi[1] - (np.arange(n) + 0.5) * (self.hi[1] - self.lo[1]) / n
-        g0, g1 = np.meshgrid(x0, x1)
-        return np.column_stack([g0.ravel(), g1.ravel()])
-
-    def to_unit(self, X: np.ndarray) -> np.ndarray:  # noqa: N803
-        """Points as fractions of the plane's width and height, y down (0..1 inside)."""
-        lo, hi = np.array(self.lo), np.array(self.hi)
-        u = (np.asarray(X, dtype=float) - lo) / (hi - lo)
-        return np.column_stack([u[:, 0], 1.0 - u[:, 1]])
-
-
-def plane_for(X: np.ndarray, resolution: int) -> Plane:  # noqa: N803
-    """The grid the pictures use: the data's box padded by 10 % of its extent on every side."""
-    lo, hi = X.min(axis=0), X.max(axis=0)
-    pad = 0.1 * (hi - lo) + 1e-9
-    return Plane(
-        (float(lo[0] - pad[0]), float(lo[1] - pad[1])),
-        (float(hi[0] + pad[0]), float(hi[1] + pad[1])),
-        int(resolution),
-    )
-
-
 # ---- reading the output -------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Reading:
@@ -176,11 +140,9 @@ class Reading:
 
     def classes(self, out: np.ndarray) -> np.ndarray | None:
         """Each row's class from the network's outputs (n, nout); None for regression."""
-        if self.kind == "classes":
-            return out.argmax(axis=1)
-        if self.kind == "binary":
-            return (out[:, 0] > self.threshold).astype(int)
-        return None
+        if self.kind == "regression":
+            return None
+        return reader().classes(out, self.threshold)
 
     def shade(self, out: np.ndarray) -> np.ndarray:
         """One byte per row for the output plane's colour table (see :func:`plane_colours`).
@@ -208,15 +170,13 @@ class Reading:
         """Fields whose zero level is the decision boundary (none for regression): the output
         minus the threshold; for several classes, each class's lead over the best other one
         (classes 0 .. K-2: every boundary touches one of them)."""
-        if self.kind == "binary":
-            return [out[:, 0] - self.threshold]
-        if self.kind == "classes":
-            margins = []
-            for k in range(out.shape[1] - 1):
-                others = np.delete(out, k, axis=1).max(axis=1)
-                margins.append(out[:, k] - others)
-            return margins
-        return []
+        if self.kind == "regression":
+            return []
+        return (
+            reader().margins(out, self.threshold)[1:]
+            if self.kind == "binary"
+            else (reader().margins(out, None)[:-1])
+        )
 
 
 def _byte(u: np.ndarray) -> np.ndarray:
@@ -236,7 +196,7 @@ def _labels(y: Any) -> tuple[np.ndarray | None, bool]:
         return None, False
     signed = bool(np.isin(flat, (-1.0, 1.0)).all())
     try:
-        return class_index(flat), signed
+        return reader().class_index(flat), signed
     except ValueError:
         return None, False
 
@@ -260,10 +220,9 @@ def read_outputs(
             )
         return Reading("classes", None, truth, max(n_outputs, int(truth.max()) + 1))
     if truth is not None and truth.max() <= 1:
-        if threshold is None:
-            every = np.concatenate([o[:, 0] for o in outputs])
-            threshold = 0.5 if bool(np.all((every >= 0) & (every <= 1))) else 0.0
-        return Reading("binary", float(threshold), truth, 2, signed=signed)
+        every = np.concatenate([o[:, 0] for o in outputs])
+        threshold = reader().threshold_for("pm1" if signed else "01", every, threshold)
+        return Reading("binary", threshold, truth, 2, signed=signed)
     target = np.asarray(y, dtype=float).reshape(-1)
     last = outputs[-1][:, 0][np.isfinite(outputs[-1][:, 0])]
     lo, hi = float(target.min()), float(target.max())
@@ -296,7 +255,7 @@ def _wash(table: np.ndarray, strength: float) -> np.ndarray:
 def plane_colours(reading: Reading) -> np.ndarray:
     """The (256, 3) colour table for :meth:`Reading.shade` bytes."""
     if reading.kind == "binary":
-        return _wash(ramp((BINARY_COLOURS[0], "#ffffff", BINARY_COLOURS[1])), 0.6)
+        return _wash(ramp((class_colour(reading, 0), "#ffffff", class_colour(reading, 1))), 0.6)
     if reading.kind == "classes":
         levels = 256 // reading.n_classes
         table = np.full((256, 3), 255, dtype=np.uint8)
@@ -308,10 +267,8 @@ def plane_colours(reading: Reading) -> np.ndarray:
 
 
 def class_colour(reading: Reading, k: int) -> str:
-    """The colour of class k: orange / blue for two classes, Okabe-Ito for more."""
-    if reading.kind == "binary":
-        return BINARY_COLOURS[k]
-    return CLASS_COLOURS[k % len(CLASS_COLOURS)]
+    """The colour of class k, as every picture draws it (``nn.outputs.class_colour``)."""
+    return reader().class_colour(k)
 
 
 # ---- neuron heat maps ---------------------------------------------------------------------------
@@ -493,9 +450,9 @@ def compute_frames(
             raise ValueError(f"{who}: {name} must be an int in 2..1000, got {n!r}")
     outputs = [forward(net, s.parameters, X)[-1] for s in snaps]
     planar = X.shape[1] == 2
-    plane = plane_for(X, resolution) if planar else None
+    plane = reader().plane_for(X, resolution) if planar else None
     grid_out = [forward(net, s.parameters, plane.points())[-1] for s in snaps] if plane else []
-    reading = read_outputs(y, outputs + grid_out, net.sizes[-1], threshold)
+    reading = read_outputs(y, outputs, net.sizes[-1], threshold)
     wrong = []
     for out in outputs:
         classes = reading.classes(out)
@@ -515,7 +472,7 @@ def compute_frames(
     ]
     if neuron_resolution is None:
         return frames
-    small = plane_for(X, neuron_resolution)
+    small = reader().plane_for(X, neuron_resolution)
     frames.neuron_plane = small
     shades: list[list[np.ndarray]] = [[] for _ in net.activations]
     ranges: list[list[np.ndarray]] = [[] for _ in net.activations]

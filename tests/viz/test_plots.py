@@ -13,7 +13,6 @@ import pytest
 import viz
 from autograd import Value
 from autograd.grad_mode import is_grad_enabled
-from viz.plots import class_index, classify
 
 np = pytest.importorskip("numpy")
 pytest.importorskip("matplotlib")
@@ -140,18 +139,6 @@ def test_decision_boundary_rejects_wrong_shapes_and_labels(tmp_path):
         viz.plot_decision_boundary(Vectorised(), np.c_[X, X], y, tmp_path / "x.png")
     with pytest.raises(ValueError, match="class indices"):
         viz.plot_decision_boundary(Vectorised(), X, y * 0.5, tmp_path / "x.png")
-
-
-def test_classify_thresholds_probabilities_at_half_and_scores_at_zero():
-    probs = np.array([[0.2], [0.7], [0.5]])
-    classes, column, threshold = classify(probs)
-    assert threshold == 0.5 and classes.tolist() == [0, 1, 0] and column is not None
-    classes, _, threshold = classify(np.array([[-0.3], [0.2], [1.7]]))
-    assert threshold == 0.0 and classes.tolist() == [0, 1, 1]
-    classes, column, threshold = classify(np.array([[0.1, 0.9, 0.0], [2.0, 1.0, 3.0]]))
-    assert classes.tolist() == [1, 2] and column is None and threshold is None
-    assert class_index([-1, 1, 1]).tolist() == [0, 1, 1]
-    assert class_index([0, 2, 1]).tolist() == [0, 2, 1]
 
 
 def test_missing_matplotlib_says_how_to_install_it(tmp_path, monkeypatch):

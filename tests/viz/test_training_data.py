@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from nn import MLP, SGD, Adam, cross_entropy, datasets, fit, hinge, mse
+from nn.outputs import Plane
 from nn.train import History, Snapshot
 from viz.training_data import (
-    Plane,
     compute_frames,
     forward,
     layers_at,
