@@ -212,8 +212,8 @@ def check_dpi(dpi: object, who: str) -> float:
 def png_from_svg(svg: str, dpi: float = DPI) -> bytes:
     """Rasterise a Graphviz SVG at ``dpi`` with the bundled Arimo font and no system fonts.
 
-    The SVG's px size is set to the pixels wanted at ``dpi``; a picture over :data:`MAX_PIXELS` is drawn at
-    a lower resolution rather than refused.
+    The SVG's px size is set to the pixels wanted at ``dpi``; a picture over
+    :data:`MAX_PIXELS` is drawn at a lower resolution rather than refused.
     """
     import resvg_py
 

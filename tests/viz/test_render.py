@@ -212,7 +212,7 @@ def test_the_same_figure_gives_the_same_bytes_and_resvg_reads_every_svg(tmp_path
     import sys
 
     resvg_py = pytest.importorskip("resvg_py")
-    first = viz.render(micrograd_example(), tmp_path / "a.svg")
+    viz.render(micrograd_example(), tmp_path / "a.svg")
     for _ in range(3):  # the embedded engine's gradient counter moves on between drawings
         viz.draw_dot(scoped_mlp()).svg()
     viz.render(micrograd_example(), tmp_path / "b.svg")
