@@ -41,7 +41,10 @@ def neuron() -> tuple[Value, list[Value]]:
 def main(argv: list[str] | None = None) -> dict:
     p = demolib.parser(__doc__, seed=None)
     p.add_argument(
-        "--rankdir", choices=("LR", "TB"), default="LR", help="graph direction (default: LR)"
+        "--rankdir",
+        choices=("LR", "TB"),
+        default=None,
+        help="graph direction (default: the page picks)",
     )
     args = p.parse_args(argv)
     out = demolib.out_dir(args.out)
