@@ -370,8 +370,8 @@ def test_the_controls_stay_on_one_line_down_to_800_px(browser, tmp_path):
             assert len(tops) == 1, (width, heights)  # one line
             assert all(h < 40 for _, h, _ in heights), (width, heights)
             widths = browser.execute_script(
-                "return ['prev', 'play', 'next'].map(id =>"
-                " document.getElementById(id).scrollWidth - document.getElementById(id).clientWidth);"
+                "return ['prev', 'play', 'next'].map(id => document.getElementById(id))"
+                ".map(b => b.scrollWidth - b.clientWidth);"
             )
             assert widths == [0, 0, 0], (width, widths)  # no label squeezed
     finally:
