@@ -20,7 +20,17 @@ from autograd.backward import chain_rule
 from autograd.ops import OPS
 from autograd.value import Value
 
-from .backprop import Step, _names, backward_steps, chain_rule_line, derivative, grad_of, term
+from .backprop import (
+    Step,
+    _names,
+    backward_steps,
+    chain_rule_line,
+    derivative,
+    expression,
+    grad_of,
+    op_name,
+    term,
+)
 from .dot import Layout, PageText, draw_dot, fmt, plan
 from .groups import Group
 from .layout import size_pt, svg_from_source
@@ -56,7 +66,6 @@ def _js_number(x: float) -> float | str:
 def _value_frame(step: Step, layout: Layout, names: dict[Value, str], p: int) -> _Frame:
     """One engine step: a Value made by an op hands its grad to each input."""
     node, op, i = step.node, OPS[step.node.op], layout.index[step.node]
-    args = ", ".join(names[x] for x in node.parents)
     shares = [
         _Share(
             s.input,
@@ -71,8 +80,9 @@ def _value_frame(step: Step, layout: Layout, names: dict[Value, str], p: int) ->
     return _Frame(
         [f"v{i}", f"op{i}", f"o{i}"],
         [i],
-        f"{names[node]} = {op.name}({args}) passes its grad {fmt(step.grad, p)} back to its inputs",
-        f"{op.name}: {op.doc}",
+        f"{names[node]} = {expression(node, names)} passes its grad {fmt(step.grad, p)} back to "
+        "its inputs",
+        f"{op_name(node)}: {op.doc}",
         shares,
     )
 

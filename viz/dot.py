@@ -48,6 +48,12 @@ _PLAIN_SPECIAL = re.compile(r'([\\"])')
 _BLANKS = re.compile(r"\s+")
 
 
+def op_name(node: Value) -> str:
+    """The op's one display name, from the op table (``+``, ``σ``, ``LeakyReLU(0.01)``,
+    ``**2``): what the graph's op bubbles, ``print_backward`` and the page all say."""
+    return OPS[node.op].describe(node.arg)
+
+
 def fmt(x: Any, precision: int = 4) -> str:
     """A number for a picture: fixed point, scientific when fixed would hide it; no '-0'."""
     x = float(x)
@@ -322,6 +328,7 @@ def draw_dot(
     g.attr(rankdir=rankdir)
     drawing.values()
     drawing.groups()
+    drawing.in_index_order()
     drawing.edges()
     if legend:
         _draw_legend(g, drawing.wrap, drawing.box_style)
@@ -386,7 +393,7 @@ class _Drawing:
             label = self.wrap(" | ".join(fields + self.data_grad(v)))
             self.graph.node(f"v{i}", label, id=f"v{i}", **style)
             if v.parents:
-                op = escape_plain(OPS[v.op].describe(v.arg))
+                op = escape_plain(op_name(v))
                 self.graph.node(f"op{i}", op, id=f"op{i}", **OP_STYLE)
                 self.graph.edge(f"op{i}", f"v{i}", id=f"o{i}", weight="3")
 
@@ -408,6 +415,28 @@ class _Drawing:
             tooltip = escape_plain(group.path)
             self.graph.node(group.box, label, id=group.box, tooltip=tooltip, **style)
 
+    def in_index_order(self) -> None:
+        """Neurons of one layer (and a convolution's windows) in index order across the flow:
+        a collapsed neuron's box, or the Value a neuron outputs, chained by invisible edges
+        within one rank, so Graphviz never draws N10..N15 before N0 or h3 between h0 and h1."""
+        layout = self.layout
+        units: dict[tuple[str, ...], dict[tuple[str, ...], str]] = {}
+        for group in layout.groups:
+            if group.key[-1].startswith("Neuron:"):
+                units.setdefault(group.key[:-1], {})[group.key] = group.box
+        for i, v in enumerate(layout.order):  # a neuron drawn open: its output, the last Value
+            key = _unit_key(v.scope)
+            if key is not None and v not in layout.member:
+                units.setdefault(key[:-1], {})[key] = f"v{i}"
+        for siblings in units.values():
+            if len(siblings) < 2:
+                continue
+            boxes = [box for _, box in sorted(siblings.items(), key=lambda kv: _index(kv[0][-1]))]
+            with self.graph.subgraph() as rank:
+                rank.attr(rank="same")
+                for a, b in zip(boxes, boxes[1:]):
+                    rank.edge(a, b, style="invis")
+
     def edge_label(self, edge_id: str) -> dict[str, str]:
         """The backprop page's label for an edge (its local derivative and what it adds)."""
         labels = self.page.edge_labels if self.page is not None else {}
@@ -428,6 +457,19 @@ class _Drawing:
                     edge_id = inner.edge_from(tail)
                     drawn.add(edge_id)
                     self.graph.edge(tail, inner.box, id=edge_id, **self.edge_label(edge_id))
+
+
+def _unit_key(scope: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    """The scope of the neuron a Value was made in, cut after its ``Neuron:`` entry."""
+    for k, entry in enumerate(scope or ()):
+        if entry.startswith("Neuron:"):
+            return scope[: k + 1]
+    return None
+
+
+def _index(entry: str) -> tuple[int, ...]:
+    """``Neuron:neurons.12 at (2, 3)`` -> (12, 2, 3): the numbers in order, for sorting."""
+    return tuple(int(n) for n in re.findall(r"\d+", entry))
 
 
 def _draw_legend(g: Graph, wrap: Any, box_style: Any) -> None:
