@@ -23,6 +23,9 @@ from .page import Saveable
 from .training_data import Frames, class_colour, compute_frames, plane_colours
 
 _MIME = {"gif": "image/gif", "mp4": "video/mp4"}
+# Where the plane sits in each frame (figure fractions: left, bottom, width, height), with room
+# on every side for the axis labels and the outermost tick labels.
+AXES = (0.17, 0.13, 0.76, 0.77)
 
 
 class Animation(Saveable):
@@ -91,7 +94,15 @@ def training_animation(
     images = _draw(frames, picks, size, dpi)
     poster = io.BytesIO()
     images[-1].save(poster, format="png")
-    data = _gif(images, fps, hold) if fmt == "gif" else _mp4(images, fps, hold)
+    if fmt == "gif":
+        keep = (
+            []
+            if frames.reading.truth is None
+            else [class_colour(frames.reading, k) for k in range(frames.reading.n_classes)]
+        )
+        data = _gif(images, fps, hold, keep)
+    else:
+        data = _mp4(images, fps, hold)
     out = Animation(data, fmt, poster.getvalue(), len(images))
     if path is not None:
         out.save(path, who)
@@ -117,7 +128,7 @@ def _draw(frames: Frames, picks: list[int], size: tuple[float, float], dpi: int)
     extent = (plane.lo[0], plane.hi[0], plane.lo[1], plane.hi[1])
     fig = Figure(figsize=size, dpi=dpi)
     FigureCanvasAgg(fig)
-    ax = fig.add_axes((0.14, 0.12, 0.82, 0.78))
+    ax = fig.add_axes(AXES)
     image = ax.imshow(
         table[frames.plane_shade[0]].reshape(n, n, 3),
         extent=extent,
@@ -165,9 +176,9 @@ def _draw(frames: Frames, picks: list[int], size: tuple[float, float], dpi: int)
         dots.set_edgecolors(np.where(wrong[:, None], [[0.07, 0.09, 0.15, 1]], [[1, 1, 1, 1]]))
         dots.set_linewidths(np.where(wrong, 2.0, 0.9))
         snap = frames.snapshots[s]
-        text = f"epoch {snap.epoch}   loss {snap.loss:.4g}"
+        text = f"epoch {snap.epoch} · loss after it {snap.loss:.4g}"
         if "accuracy" in snap.metrics:
-            text += f"   accuracy {snap.metrics['accuracy']:.0%}"
+            text += f" · accuracy {snap.metrics['accuracy']:.0%}"
         title.set_text(text)
         fig.canvas.draw()
         out.append(
@@ -178,17 +189,21 @@ def _draw(frames: Frames, picks: list[int], size: tuple[float, float], dpi: int)
     return out
 
 
-def _gif(images: list[Any], fps: float, hold: float) -> bytes:
+def _gif(images: list[Any], fps: float, hold: float, keep: list[str] = ()) -> bytes:
     """An endlessly looping GIF. Every frame shares one palette (so colours do not flicker)
-    of 96 colours taken from the first, middle and last frames: smooth shading bands a
-    little, and the file is about a third smaller than with 255."""
+    of 96 colours taken from the first, middle and last frames, plus the ``keep`` colours
+    exactly (the classes', so a class has the colour it has in every other picture): smooth
+    shading bands a little, and the file is about a third smaller than with 255."""
     from PIL import Image
 
     w, h = images[0].size
     sample = Image.new("RGB", (w, h * 3))
     for k, im in enumerate((images[0], images[len(images) // 2], images[-1])):
         sample.paste(im, (0, k * h))
-    palette = sample.quantize(colors=96, method=Image.Quantize.MEDIANCUT)
+    exact = [int(c[i : i + 2], 16) for c in keep for i in (1, 3, 5)]
+    shades = sample.quantize(colors=96 - len(keep), method=Image.Quantize.MEDIANCUT)
+    palette = Image.new("P", (1, 1))
+    palette.putpalette(exact + shades.getpalette()[: 3 * (96 - len(keep))])
     frames = [im.quantize(palette=palette, dither=Image.Dither.NONE) for im in images]
     step = int(round(1000 / fps))
     durations = [step] * (len(frames) - 1) + [max(step, int(hold * 1000))]

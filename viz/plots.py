@@ -78,6 +78,10 @@ def plot_loss(
 ) -> Any:
     """Loss per epoch (log scale when it spans decades), metrics on a second panel.
 
+    The line is ``History.loss``: each epoch's mean batch loss, taken while it trained. A
+    history with snapshots (``fit(record=k)``) adds the loss measured after those epochs, and
+    the title quotes the last of those, as the training page, its GIF and the demos do.
+
     Returns a matplotlib ``Figure`` (a notebook shows it inline); with ``path`` it is also
     written there, in the format the extension names, and ``os.fspath(fig)`` is that path.
     ``history`` is an object with ``.loss`` (and optionally ``.metrics``, a dict of lists), such
@@ -86,18 +90,42 @@ def plot_loss(
     loss, metrics = _curves(history)
     if not loss:
         raise ValueError("plot_loss: the history has no loss values")
+    # fit(record=k) also measured the loss after epochs (the model as it then was): draw those
+    # and quote the last, as the training page, the GIF and the demos do.
+    after = [(s.epoch, float(s.loss)) for s in getattr(history, "snapshots", None) or ()]
     panels = 2 if metrics else 1
     fig = _figure(figsize=(6.4 * panels, 4.0))
     axes = fig.subplots(1, panels, squeeze=False)
     epochs = range(1, len(loss) + 1)
     ax = axes[0][0]
     ax.plot(
-        epochs, loss, color=LINE_COLOURS[0], lw=2, marker="o" if len(loss) <= 30 else None, ms=4
+        epochs,
+        loss,
+        color=LINE_COLOURS[0],
+        lw=2,
+        marker="o" if len(loss) <= 30 else None,
+        ms=4,
+        label="mean over the epoch, while training",
     )
-    positive = [x for x in loss if x > 0]
-    if len(positive) == len(loss) and max(positive) / min(positive) > 100:
+    if after:
+        ax.plot(
+            [e for e, _ in after],
+            [v for _, v in after],
+            ls="none",
+            marker=".",
+            ms=5 if len(after) <= 60 else 3,
+            color=LINE_COLOURS[1],
+            label="after the epoch",
+        )
+        ax.legend(frameon=False, fontsize=8)
+        last = f"last {after[-1][1]:.4g} after epoch {after[-1][0]}"
+    else:
+        last = f"last {loss[-1]:.4g}, mean over epoch {len(loss)}"
+    shown = loss + [v for _, v in after]
+    positive = [x for x in shown if x > 0]
+    if len(positive) == len(shown) and max(positive) / min(positive) > 100:
         ax.set_yscale("log")
-    ax.set(xlabel="epoch", ylabel="loss", title=f"{title}: loss (last {loss[-1]:.4g})")
+    ax.set(xlabel="epoch", ylabel="loss", title=f"{title}: loss ({last})")
     for k, (name, values) in enumerate(metrics.items()):
         axes[0][1].plot(
             range(1, len(values) + 1),

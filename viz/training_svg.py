@@ -267,7 +267,7 @@ def curves_svg(frames: Frames, data: dict) -> str:
     with exactly its parameters; the marker positions go into ``data["marks"]``."""
     snaps = frames.snapshots
     epochs = [s.epoch for s in snaps]
-    panels = [("loss", [s.loss for s in snaps])]
+    panels = [("loss after the epoch", [s.loss for s in snaps])]
     names = list(snaps[0].metrics)
     if names:
         panels.append((names[0], [s.metrics.get(names[0], math.nan) for s in snaps]))
