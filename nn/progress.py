@@ -20,6 +20,7 @@ program's own prints and the progress lines reach one log file in the order they
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -62,10 +63,8 @@ _DISPLAY_ERRORS = (OSError, ValueError, AttributeError, TypeError)
 
 def flush_stdout() -> None:
     """Flush what the program printed so far, so it comes before the next progress line."""
-    try:
+    with contextlib.suppress(_DISPLAY_ERRORS):
         sys.stdout.flush()
-    except _DISPLAY_ERRORS:
-        pass
 
 
 class Guarded:
@@ -85,10 +84,8 @@ class Guarded:
     def close(self) -> None:
         if self.display is None:
             return
-        try:
+        with contextlib.suppress(_DISPLAY_ERRORS):
             self.display.close()
-        except _DISPLAY_ERRORS:
-            pass
         self.display = None
 
     def _quiet(self) -> None:

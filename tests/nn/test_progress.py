@@ -4,6 +4,7 @@ The notebook bars (widget, and text without ipywidgets) run in a real kernel in
 tests/test_notebooks.py.
 """
 
+import contextlib
 import io
 import os
 import sys
@@ -141,10 +142,8 @@ def test_a_full_disk_for_real(monkeypatch):
         assert tiny_fit(50).epochs == 50
     finally:
         monkeypatch.undo()
-        try:
+        with contextlib.suppress(OSError):
             full.close()
-        except OSError:
-            pass
 
 
 def test_the_programs_own_lines_come_before_the_progress_lines():
