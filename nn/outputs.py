@@ -123,6 +123,24 @@ def margins(scores: np.ndarray, threshold: float | None) -> list[np.ndarray]:
     return out
 
 
+def predict_points(model: Any, points: np.ndarray) -> np.ndarray:
+    """The model's outputs on rows of inputs as an (n, outputs) array, without building a
+    graph: one vectorised call where the model has ``predict_numpy``, else one call a row."""
+    from autograd import Value, no_grad
+
+    with no_grad():
+        if hasattr(model, "predict_numpy"):
+            out = np.asarray(model.predict_numpy(points), dtype=float)
+        else:
+            rows = []
+            for p in points:
+                o = model([float(v) for v in p])
+                values = o if isinstance(o, (list, tuple)) else [o]
+                rows.append([v.data if isinstance(v, Value) else float(v) for v in values])
+            out = np.asarray(rows, dtype=float)
+    return out.reshape(len(points), -1)
+
+
 @dataclass(frozen=True)
 class Plane:
     """A square grid over the data's bounding box (padded by ``PAD``), sampled at pixel

@@ -14,6 +14,7 @@ from autograd import Value, no_grad
 from autograd.gc_pause import gc_paused
 
 from . import data
+from .live import live_view
 from .losses import mse
 from .optim import SGD, Optimizer
 from .outputs import classes, labels_kind, threshold_for
@@ -162,6 +163,7 @@ def fit(
     compile: bool = False,
     record: int | None = None,
     check_finite: bool = True,
+    live: bool = False,
 ) -> History:
     """Train ``model`` on (X, y) for ``epochs`` passes; returns the per-epoch History.
 
@@ -193,6 +195,9 @@ def fit(
     before every validation pass, callback and snapshot, and when fit returns or raises.
     ``record=k`` keeps a :class:`Snapshot` in ``history.snapshots`` before training, every
     ``k`` epochs and after the last epoch (for ``viz.training_html``); None keeps none.
+    ``live=True`` keeps one inline figure up to date in a notebook (``nn.live``: the loss and,
+    for 2-D inputs, the decision regions; redrawn every few epochs, within a small share of
+    the training time); outside a notebook it does nothing.
     """
     if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 0:
         raise ValueError(f"fit: epochs must be an int >= 0, got {epochs!r}")
@@ -219,9 +224,10 @@ def fit(
     rng = np.random.default_rng(seed)
     batches = 1 if batch_size is None else -(-len(X) // batch_size)
     display = progress_display(epochs, enabled=progress)
+    view = live_view(model, X, y, epochs, enabled=live)
     # A compiled trainer keeps the weights in arrays: write them into the model's Values
     # whenever something can look at them (validation, callbacks, snapshots) and at the end.
-    observed = bool(callbacks) or validation_data is not None or record is not None
+    observed = bool(callbacks) or validation_data is not None or record is not None or live
     try:
         for epoch in range(epochs):
             start, total, outs, targets = time.perf_counter(), 0.0, [], []
@@ -256,6 +262,7 @@ def fit(
                 _validate(model, loss, named, validation_data, history)
             history.seconds.append(time.perf_counter() - start)
             display.update(epoch, {"loss": history.loss[-1], **_last(history.metrics)})
+            view.update(epoch, history)
             stop = any([cb(epoch, history) for cb in callbacks or ()])  # every callback runs
             last = stop or epoch == epochs - 1
             if record is not None and ((epoch + 1) % record == 0 or last):
@@ -266,6 +273,7 @@ def fit(
     finally:
         trainer.sync()  # however fit ends (the last epoch, a callback, an error, Ctrl-C)
         display.close()
+        view.close()
     return history
 
 

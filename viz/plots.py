@@ -9,8 +9,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from autograd import Value, no_grad
-
 from .page import Saveable
 
 # The loss curve's colour, and the metrics' after it (classes have theirs in nn.outputs).
@@ -143,23 +141,6 @@ def plot_loss(
     return fig.save(path, "plot_loss") if path is not None else fig
 
 
-def _predict_grid(model: Any, grid: Any) -> Any:
-    """Model outputs on every grid point as an (n, nout) array, without building a graph."""
-    import numpy as np
-
-    with no_grad():
-        if hasattr(model, "predict_numpy"):  # one vectorised call instead of one per point
-            out = np.asarray(model.predict_numpy(grid), dtype=float)
-        else:
-            rows = []
-            for x0, x1 in grid:
-                y = model([float(x0), float(x1)])
-                ys = y if isinstance(y, Sequence) else [y]
-                rows.append([v.data if isinstance(v, Value) else float(v) for v in ys])
-            out = np.asarray(rows, dtype=float)
-    return out.reshape(len(grid), -1)
-
-
 def plot_decision_boundary(
     model: Any,
     X: Any,  # noqa: N803 - the data matrix, as in the math
@@ -201,10 +182,10 @@ def plot_decision_boundary(
     finite = np.isfinite(X).all(axis=1)
     plane = read.plane_for(X, resolution)
     points = plane.points()
-    on_data = _predict_grid(model, X[finite])
+    on_data = read.predict_points(model, X[finite])
     kind = "index" if on_data.shape[1] > 1 else ("pm1" if signed else "01")
     cut = None if kind == "index" else read.threshold_for(kind, on_data, threshold)
-    scores = _predict_grid(model, points)
+    scores = read.predict_points(model, points)
     fig = _figure(figsize=(6.4, 5.6))
     ax = fig.add_subplot()
     gx, gy = points[:, 0].reshape(resolution, -1), points[:, 1].reshape(resolution, -1)

@@ -13,6 +13,7 @@ import pytest
 import viz
 from autograd import Value
 from autograd.grad_mode import is_grad_enabled
+from nn.outputs import predict_points
 
 np = pytest.importorskip("numpy")
 pytest.importorskip("matplotlib")
@@ -120,13 +121,13 @@ def test_an_nn_mlp_plots_the_same_either_way(tmp_path):
     nn = pytest.importorskip("nn")
     mlp = nn.MLP(2, [6, 1], activation="tanh", output_activation="tanh", seed=0)
     X, y = _blobs(40)
-    fast = viz.plots._predict_grid(mlp, X)
+    fast = predict_points(mlp, X)
 
     class OnlyCallable:
         def __call__(self, x):
             return mlp(x)
 
-    slow = viz.plots._predict_grid(OnlyCallable(), X)
+    slow = predict_points(OnlyCallable(), X)
     assert fast.shape == slow.shape == (40, 1)
     assert np.allclose(fast, slow, atol=1e-12)
     _decodes(viz.plot_decision_boundary(mlp, X, y, tmp_path / "mlp.png", resolution=40))
