@@ -5,8 +5,9 @@ regions with the data, in the colours of every other picture: ``nn.outputs``) an
 place, through a display id, so the cell's output never grows. It draws after the first epoch,
 then only while the drawings so far, and one more like the last, stay within ``BUDGET`` of the
 training time so far, and always after the last epoch: drawing costs about ``BUDGET`` of the
-training time, plus the final picture. Outside a notebook it does nothing and prints nothing (the progress bar or log lines
-still report). matplotlib and IPython are imported only when a view is shown.
+training time, plus the final picture. Outside a notebook it does nothing and prints nothing
+(the progress bar or log lines still report). matplotlib and IPython are imported only when a
+view is shown.
 """
 
 from __future__ import annotations
