@@ -92,6 +92,7 @@ def training_html(
         "CURVES": curves,
         "HISTOGRAMS": histograms,
         "LEGEND": legend_html(frames),
+        "DIVERGING": ", ".join(DIVERGING),
         "NOTE": html.escape(_note(frames)),
         "DATA": json.dumps(data, separators=(",", ":")).replace("<", "\\u003c"),
         "BLOB": blob,
