@@ -82,16 +82,22 @@ def training_animation(
         raise RuntimeError(f"{who}: writing .mp4 needs a system ffmpeg on PATH; write a .gif")
     if isinstance(max_frames, bool) or not isinstance(max_frames, int) or max_frames < 2:
         raise ValueError(f"{who}: max_frames must be an int >= 2, got {max_frames!r}")
-    if not fps > 0:
-        raise ValueError(f"{who}: fps must be > 0, got {fps!r}")
-    frames = compute_frames(model, history, X, y, resolution, None, threshold, who)
+    # A GIF counts frame delays in hundredths of a second, up to 655 s; browsers draw frames
+    # shorter than 20 ms at 100 ms. 0.01 to 100 frames a second covers every honest use.
+    if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not 0.01 <= fps <= 100:
+        raise ValueError(
+            f"{who}: fps must be a number from 0.01 to 100 (frames a second), got {fps!r}"
+        )
+    count = len(getattr(history, "snapshots", None) or [])
+    picks = _pick(count, max_frames) if count else None
+    # Only the frames drawn are computed (the outputs on X are read at every snapshot).
+    frames = compute_frames(model, history, X, y, resolution, None, threshold, who, picks)
     if frames.plane is None:
         raise ValueError(
             f"{who}: needs 2-D inputs to draw the output plane, got {frames.X.shape[1]} features; "
             "viz.training_html shows the other pictures"
         )
-    picks = _pick(len(frames.snapshots), max_frames)
-    images = _draw(frames, picks, size, dpi)
+    images = _draw(frames, list(range(len(frames.snapshots))), size, dpi)
     poster = io.BytesIO()
     images[-1].save(poster, format="png")
     if fmt == "gif":
@@ -128,7 +134,9 @@ def _draw(frames: Frames, picks: list[int], size: tuple[float, float], dpi: int)
     extent = (plane.lo[0], plane.hi[0], plane.lo[1], plane.hi[1])
     fig = Figure(figsize=size, dpi=dpi)
     FigureCanvasAgg(fig)
-    ax = fig.add_axes(AXES)
+    left_out = frames.left_out()  # said under the title, which then takes two lines
+    left, bottom, width, height = AXES
+    ax = fig.add_axes((left, bottom, width, height - (0.07 if left_out else 0.0)))
     image = ax.imshow(
         table[frames.plane_shade[0]].reshape(n, n, 3),
         extent=extent,
@@ -138,14 +146,17 @@ def _draw(frames: Frames, picks: list[int], size: tuple[float, float], dpi: int)
     if reading.truth is not None:
         colours = [class_colour(reading, int(k)) for k in reading.truth]
     else:
-        target = frames.y.reshape(-1)
+        target = np.nan_to_num(
+            frames.y.reshape(-1), nan=reading.lo, posinf=reading.hi, neginf=reading.lo
+        )
         idx = np.clip(np.round((target - reading.lo) / (reading.hi - reading.lo) * 255), 0, 255)
         colours = [table[int(k)] / 255.0 for k in idx]
+    drawn = frames.drawn  # finite rows (and targets) only; the title says what is left out
     dots = ax.scatter(
-        frames.X[:, 0],
-        frames.X[:, 1],
+        frames.X[drawn, 0],
+        frames.X[drawn, 1],
         s=30,
-        c=colours,
+        c=[c for c, ok in zip(colours, drawn) if ok],
         edgecolors="white",
         linewidths=0.9,
         zorder=3,
@@ -173,13 +184,14 @@ def _draw(frames: Frames, picks: list[int], size: tuple[float, float], dpi: int)
         ]
         wrong = np.zeros(len(frames.X), bool)
         wrong[frames.wrong[s]] = True
+        wrong = wrong[drawn]
         dots.set_edgecolors(np.where(wrong[:, None], [[0.07, 0.09, 0.15, 1]], [[1, 1, 1, 1]]))
         dots.set_linewidths(np.where(wrong, 2.0, 0.9))
         snap = frames.snapshots[s]
         text = f"epoch {snap.epoch} · loss after it {snap.loss:.4g}"
         if "accuracy" in snap.metrics:
             text += f" · accuracy {snap.metrics['accuracy']:.0%}"
-        title.set_text(text)
+        title.set_text(text + (f"\n({left_out})" if left_out else ""))
         fig.canvas.draw()
         out.append(
             Image.frombuffer(

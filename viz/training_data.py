@@ -119,6 +119,15 @@ def forward(net: Network, parameters: Sequence[float], X: np.ndarray) -> list[np
     return out
 
 
+def _output_on(net: Network, parameters: Sequence[float], points: np.ndarray) -> np.ndarray:
+    """The network's output on many points, a block of rows at a time, so the hidden layers'
+    activations never exist for the whole plane at once (a 1000 x 1000 plane is a million)."""
+    block = 1 << 15
+    return np.concatenate(
+        [forward(net, parameters, points[k : k + block])[-1] for k in range(0, len(points), block)]
+    )
+
+
 # ---- reading the output -------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Reading:
@@ -224,7 +233,10 @@ def read_outputs(
         threshold = reader().threshold_for("pm1" if signed else "01", every, threshold)
         return Reading("binary", threshold, truth, 2, signed=signed)
     target = np.asarray(y, dtype=float).reshape(-1)
+    target = target[np.isfinite(target)]  # nan or inf targets are left out (and said so)
     last = outputs[-1][:, 0][np.isfinite(outputs[-1][:, 0])]
+    if not target.size:
+        target = last if last.size else np.zeros(1)
     lo, hi = float(target.min()), float(target.max())
     if last.size:
         lo, hi = min(lo, float(np.percentile(last, 1))), max(hi, float(np.percentile(last, 99)))
@@ -395,6 +407,31 @@ class Frames:
     neuron_shade: list[list[np.ndarray]] | None = None
     neuron_range: list[list[np.ndarray]] | None = None
 
+    @property
+    def drawn(self) -> np.ndarray:
+        """Which samples the plane can draw: a finite row of X and, for a regression, a finite
+        target (class labels are always finite)."""
+        ok = np.isfinite(self.X).all(axis=1)
+        if self.reading.kind == "regression":
+            ok &= np.isfinite(self.y.reshape(len(self.X), -1)).all(axis=1)
+        return ok
+
+    def left_out(self) -> str:
+        """What the pictures leave out, in words ("" when nothing)."""
+        rows = int((~np.isfinite(self.X).all(axis=1)).sum())
+        targets = 0
+        if self.reading.kind == "regression":
+            targets = int((~np.isfinite(self.y.reshape(len(self.X), -1)).all(axis=1)).sum())
+        parts = []
+        if rows:
+            parts.append(f"{rows} row{'s' if rows > 1 else ''} of X with nan or inf")
+        if targets:
+            parts.append(f"{targets} target{'s' if targets > 1 else ''} that "
+                         f"{'are' if targets > 1 else 'is'} not a finite number")  # fmt: skip
+        return " and ".join(parts) + (
+            f" {'are' if rows + targets > 1 else 'is'} not drawn" if parts else ""
+        )
+
 
 def as_matrix(X: Any, who: str) -> np.ndarray:  # noqa: N803
     """The inputs as an (n, d) float array, or a ValueError naming the bad shape."""
@@ -423,6 +460,38 @@ def snapshots_of(history: Any, net: Network, who: str) -> list[Any]:
     return snaps
 
 
+# The most heat-map pixels (one byte each) a page or an animation holds over all its frames, and
+# the most one snapshot's neuron maps may have (computed as floats before they become bytes):
+# a page of 101 snapshots of a 2-32-32-3 network at the default resolutions holds about 5 M.
+MAX_PIXELS = 40_000_000
+MAX_MAP_PIXELS = 4_000_000
+
+
+def _check_size(
+    net: Network, snapshots: int, resolution: int, neuron_resolution: int | None, who: str
+) -> None:
+    """A clear error before any work when the pictures would not fit the bounds above."""
+    neurons = sum(net.sizes[1:])
+    maps = neurons * neuron_resolution**2 if neuron_resolution else 0
+    total = snapshots * (resolution**2 + maps)
+    if maps <= MAX_MAP_PIXELS and total <= MAX_PIXELS:
+        return
+    what = f"{resolution}x{resolution} output plane"
+    if maps:
+        what += f" + {neurons} neuron maps of {neuron_resolution}x{neuron_resolution}"
+    room = min(MAX_MAP_PIXELS, MAX_PIXELS / snapshots - resolution**2) / neurons
+    fix = (
+        f"lower neuron_resolution to {int(room**0.5)} or less"
+        if maps and room >= 4
+        else "lower resolution"
+    )
+    raise ValueError(
+        f"{who}: {snapshots} snapshots x ({what}) is {total:,} pixels, more than a page holds "
+        f"({MAX_PIXELS:,} in all, {MAX_MAP_PIXELS:,} neuron-map pixels a snapshot); {fix}, or "
+        "keep fewer snapshots (fit(..., record=k) with a larger k)"
+    )
+
+
 def compute_frames(
     model: Any,
     history: Any,
@@ -432,12 +501,18 @@ def compute_frames(
     neuron_resolution: int | None = 24,
     threshold: float | None = None,
     who: str = "training_html",
+    picks: Sequence[int] | None = None,
 ) -> Frames:
-    """Every picture's numbers at every snapshot; planes only for 2-D inputs, neuron maps only
-    when ``neuron_resolution`` is not None. The model is only read (its structure and parameter
-    order), never run or changed."""
+    """Every picture's numbers at every snapshot (or only at the snapshots ``picks`` names: the
+    frames an animation draws); planes only for 2-D inputs, neuron maps only when
+    ``neuron_resolution`` is not None. The outputs on X are read at every snapshot, so the
+    threshold is the same whichever frames are drawn. Planes are computed one snapshot at a
+    time and kept as bytes; the pictures of all frames together are bounded by
+    :data:`MAX_PIXELS` and one snapshot's neuron maps by :data:`MAX_MAP_PIXELS`, or a
+    ValueError says which argument to lower. The model is only read (its structure and
+    parameter order), never run or changed."""
     net = network(model, who)
-    snaps = snapshots_of(history, net, who)
+    every = snapshots_of(history, net, who)
     X = as_matrix(X, who)  # noqa: N806
     if X.shape[1] != net.sizes[0]:
         raise ValueError(f"{who}: X has {X.shape[1]} columns, the model {net.sizes[0]} inputs")
@@ -448,11 +523,16 @@ def compute_frames(
             continue
         if isinstance(n, bool) or not isinstance(n, int) or not 2 <= n <= 1000:
             raise ValueError(f"{who}: {name} must be an int in 2..1000, got {n!r}")
-    outputs = [forward(net, s.parameters, X)[-1] for s in snaps]
+    with np.errstate(invalid="ignore"):
+        every_out = [forward(net, s.parameters, X)[-1] for s in every]
+    reading = read_outputs(y, every_out, net.sizes[-1], threshold)
+    picks = list(range(len(every))) if picks is None else list(picks)
+    snaps = [every[i] for i in picks]
+    outputs = [every_out[i] for i in picks]
     planar = X.shape[1] == 2
+    if planar:
+        _check_size(net, len(snaps), resolution, neuron_resolution, who)
     plane = reader().plane_for(X, resolution) if planar else None
-    grid_out = [forward(net, s.parameters, plane.points())[-1] for s in snaps] if plane else []
-    reading = read_outputs(y, outputs, net.sizes[-1], threshold)
     wrong = []
     for out in outputs:
         classes = reading.classes(out)
@@ -464,12 +544,20 @@ def compute_frames(
         return frames
     n = plane.resolution
     frames.plane = plane
-    frames.plane_shade = [reading.shade(out) for out in grid_out]
-    # Grid points sit at pixel centres: half a pixel in, so the lines meet the picture.
-    frames.boundaries = [
-        [(line + 0.5) / n for m in reading.margins(out) for line in level_lines(m.reshape(n, n))]
-        for out in grid_out
-    ]
+    frames.plane_shade, frames.boundaries = [], []
+    points = plane.points()
+    for s in snaps:  # one snapshot at a time: only its bytes and lines are kept
+        out = _output_on(net, s.parameters, points)
+        frames.plane_shade.append(reading.shade(out))
+        # Grid points sit at pixel centres: half a pixel in, so the lines meet the picture.
+        frames.boundaries.append(
+            [
+                (line + 0.5) / n
+                for m in reading.margins(out)
+                for line in level_lines(m.reshape(n, n))
+            ]
+        )
+        del out
     if neuron_resolution is None:
         return frames
     small = reader().plane_for(X, neuron_resolution)
