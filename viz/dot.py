@@ -145,12 +145,27 @@ def _check_labels(order: list[Value], who: str) -> None:
             )
 
 
+# The widest a graph is shown inline: a notebook's output area in a common window (JupyterLab
+# at 1200 px leaves about 1,078 px; a code host's preview about 980).
+INLINE_WIDTH = 960.0
+
+
+def _inline_scale(svg: str) -> float:
+    """How much a picture shrinks to be shown :data:`INLINE_WIDTH` wide (1: not at all)."""
+    m = re.search(r'<svg width="([\d.]+)px"', svg)
+    return 1.0 if m is None else min(1.0, INLINE_WIDTH / float(m[1]))
+
+
 class Graph(graphviz.Digraph):
     """A ``graphviz.Digraph`` that lays itself out with the embedded engine.
 
     Jupyter shows it inline and ``.pipe()``/``.render()`` write SVG and PNG without a system
     Graphviz (other formats go to the system ``dot`` as usual).
     """
+
+    # draw_dot's left-to-right graph, drawn top to bottom: shown inline instead when that
+    # leaves its text larger (a long chain would otherwise shrink to fit the cell's width).
+    across: Any = None
 
     def svg(self) -> str:
         """The laid-out picture as SVG text."""
@@ -161,10 +176,27 @@ class Graph(graphviz.Digraph):
     ) -> dict[str, str]:
         wanted = set(include) if include is not None else {"image/svg+xml"}
         wanted -= set(exclude or ())
-        return {"image/svg+xml": self.svg()} if "image/svg+xml" in wanted else {}
+        return {"image/svg+xml": self._inline()} if "image/svg+xml" in wanted else {}
 
     def _repr_svg_(self) -> str:
-        return self.svg()
+        return self._inline()
+
+    def _inline(self) -> str:
+        """The SVG as a notebook shows it: never wider than a cell's output area (at most
+        :data:`INLINE_WIDTH` px, and ``max-width: 100%`` where the SVG is inline), scaled down
+        with its text, never up, so the output ``o`` at the far end is in view without a
+        sideways scroll. Front ends that show SVG as an image read only the size."""
+        svg = self.svg()
+        if self.across is not None and _inline_scale(svg) < 0.8:  # a long chain, laid across
+            tall = self.across().svg()
+            if _inline_scale(tall) > 1.2 * _inline_scale(svg):
+                svg = tall
+        m = re.search(r'<svg width="([\d.]+)px" height="([\d.]+)px"', svg)
+        if m is not None and float(m[1]) > INLINE_WIDTH:
+            k = INLINE_WIDTH / float(m[1])
+            size = f'<svg width="{INLINE_WIDTH:.2f}px" height="{float(m[2]) * k:.2f}px"'
+            svg = svg[: m.start()] + size + svg[m.end() :]
+        return svg.replace("<svg ", '<svg style="max-width: 100%; height: auto" ', 1)
 
     def _picture(self, kind: str) -> bytes:
         return self.svg().encode() if kind == "svg" else png_from_svg(self.svg())
@@ -332,6 +364,9 @@ def draw_dot(
     drawing.edges()
     if legend:
         _draw_legend(g, drawing.wrap, drawing.box_style)
+    if rankdir == "LR" and _page is None:  # shown inline: top to bottom may read better
+        g.across = lambda: draw_dot(root, "TB", precision, show_grad, max_nodes, collapse, legend,
+                                    params)  # fmt: skip
     return g
 
 
