@@ -361,6 +361,7 @@ def draw_dot(
     drawing.values()
     drawing.groups()
     drawing.in_index_order()
+    drawing.pixels_in_grid()
     drawing.edges()
     if legend:
         _draw_legend(g, drawing.wrap, drawing.box_style)
@@ -472,6 +473,29 @@ class _Drawing:
                 for a, b in zip(boxes, boxes[1:]):
                     rank.edge(a, b, style="invis")
 
+    def pixels_in_grid(self) -> None:
+        """An image's pixels (a convolution's inputs, labelled ``x[c,i,j]``) drawn as the image
+        is: row i of channel c across, column j along the flow (channels stacked), so a
+        window's pixels sit where the window does. Invisible edges hold the grid together."""
+        layout = self.layout
+        where: dict[tuple[int, int, int], str] = {}
+        for i, v in enumerate(layout.order):
+            m = _PIXEL.fullmatch(v.label or "")
+            if m is not None and v not in layout.member and not v.parents:
+                where[(int(m[1]), int(m[2]), int(m[3]))] = f"v{i}"
+        if len(where) < 2:
+            return
+        for (c, i, j), box in where.items():  # along a row: one rank further for each column
+            right = where.get((c, i, j + 1))
+            if right is not None:
+                self.graph.edge(box, right, style="invis", weight="4")
+        for j in sorted({j for _, _, j in where}):  # down a column: one rank, rows in order
+            column = [where[k] for k in sorted(where) if k[2] == j]
+            with self.graph.subgraph() as rank:
+                rank.attr(rank="same")
+                for a, b in zip(column, column[1:]):
+                    rank.edge(a, b, style="invis")
+
     def edge_label(self, edge_id: str) -> dict[str, str]:
         """The backprop page's label for an edge (its local derivative and what it adds)."""
         labels = self.page.edge_labels if self.page is not None else {}
@@ -492,6 +516,9 @@ class _Drawing:
                     edge_id = inner.edge_from(tail)
                     drawn.add(edge_id)
                     self.graph.edge(tail, inner.box, id=edge_id, **self.edge_label(edge_id))
+
+
+_PIXEL = re.compile(r"x\[(\d+),(\d+),(\d+)\]")
 
 
 def _unit_key(scope: tuple[str, ...] | None) -> tuple[str, ...] | None:
