@@ -308,11 +308,10 @@ def test_neurons_are_drawn_in_index_order_collapsed_and_open(rankdir):
 
 @pytest.mark.parametrize("rankdir", ["LR", "TB"])
 def test_a_convolutions_pixels_are_drawn_in_grid_order(rankdir):
+    import random
     import re
 
     from nn import Conv2d, MaxPool2d
-
-    import random
 
     rng = random.Random(0)
     conv, pool = Conv2d(1, 8, 3, padding=1, seed=0), MaxPool2d(2)
