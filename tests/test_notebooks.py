@@ -172,6 +172,8 @@ def test_the_tour_shows_a_progress_bar_with_and_without_ipywidgets(widgets, tmp_
     if widgets:
         (bar,) = [o for o in outputs if WIDGET in o.get("data", {})]
         assert bar.data["text/plain"].startswith("fit:")
+        # the text kept for viewers without widgets shows the end, not "0%" (issue 22, item 6)
+        assert re.match(r"fit: 100%\|.*\| 100/100", bar.data["text/plain"]), bar.data["text/plain"]
     else:
         # the cell's own output (not stderr's red box), redrawn in place with \r
         assert {(o.output_type, o.get("name")) for o in outputs} == {("stream", "stdout")}
