@@ -256,5 +256,9 @@ def plot_confusion(
         colour = "white" if counts[i, j] > top / 2 else "black"
         ax.text(j, i, int(counts[i, j]), ha="center", va="center", color=colour, fontsize=8)
     ax.set(xticks=range(n), yticks=range(n), xlabel="predicted", ylabel="true", title=title)
+    if n <= len(reader().CLASS_COLOURS):  # each class's number in its colour, as in every picture
+        for k, (xt, yt) in enumerate(zip(ax.get_xticklabels(), ax.get_yticklabels())):
+            xt.set_color(reader().class_colour(k))
+            yt.set_color(reader().class_colour(k))
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
     return fig.save(path, "plot_confusion") if path is not None else fig

@@ -133,3 +133,15 @@ def test_every_picture_quotes_the_same_final_loss():
     import demolib
 
     assert f"-> {shown} after the last epoch" in demolib.loss_summary(history)
+
+
+def test_the_confusion_matrix_numbers_each_class_in_its_colour():
+    from matplotlib.colors import to_hex
+
+    from nn.outputs import class_colour
+
+    fig = viz.plot_confusion([0, 1, 2, 1], [0, 1, 1, 2])
+    ax = fig.axes[0]
+    assert [to_hex(t.get_color()) for t in ax.get_xticklabels()] == [
+        class_colour(k).lower() for k in range(3)
+    ]
