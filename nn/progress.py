@@ -125,8 +125,17 @@ def _isatty(stream: TextIO | None) -> bool:
         return False
 
 
+# fit's "loss" is the mean of the epoch's batch losses, taken while it trained: the display says
+# so, as every picture says which loss it shows (the pictures quote the loss after the epoch).
+NAMES = {"loss": "mean loss"}
+
+
+def _named(shown: Mapping[str, float]) -> dict[str, float]:
+    return {NAMES.get(k, k): v for k, v in shown.items()}
+
+
 def _postfix(shown: Mapping[str, float]) -> str:
-    return ", ".join(f"{k} {v:.4g}" for k, v in shown.items())
+    return ", ".join(f"{k} {v:.4g}" for k, v in _named(shown).items())
 
 
 class Silent:
@@ -148,7 +157,7 @@ class Bar:
 
     def update(self, epoch: int, shown: Mapping[str, float]) -> None:
         flush_stdout()
-        self.bar.set_postfix({k: f"{v:.4g}" for k, v in shown.items()}, refresh=False)
+        self.bar.set_postfix({k: f"{v:.4g}" for k, v in _named(shown).items()}, refresh=False)
         self.bar.update(1)
 
     def close(self) -> None:

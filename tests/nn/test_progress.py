@@ -32,7 +32,7 @@ def test_a_terminal_gets_the_tqdm_bar_on_stderr(monkeypatch):
     monkeypatch.setattr(sys, "stdout", out)
     tiny_fit(3)
     shown = err.getvalue()
-    assert "\r" in shown and "fit: 100%" in shown and "3/3" in shown and "loss=" in shown
+    assert "\r" in shown and "fit: 100%" in shown and "3/3" in shown and "mean loss=" in shown
     assert out.getvalue() == ""  # stdout stays for the program's own output
 
 
@@ -53,7 +53,7 @@ def test_a_log_gets_at_most_ten_whole_lines(monkeypatch):
     assert len(lines) == 10
     assert [line.split()[2] for line in lines] == [f"{k}/200" for k in range(20, 201, 20)]
     assert lines[-1].startswith("fit: epoch 200/200 (100%)")
-    assert f"loss {history.loss[-1]:.4g}" in lines[-1] and "accuracy" in lines[-1]
+    assert f"mean loss {history.loss[-1]:.4g}" in lines[-1] and "accuracy" in lines[-1]
 
 
 @pytest.mark.parametrize(
