@@ -164,7 +164,9 @@ def _draw(frames: Frames, picks: list[int], size: tuple[float, float], dpi: int)
     ax.set(xlim=extent[:2], ylim=extent[2:], xlabel="x0", ylabel="x1")
     ax.spines[["top", "right"]].set_visible(False)
     ax.tick_params(labelsize=9, colors="#475569")
-    title = ax.set_title("", fontsize=11.5, loc="left", color="#0f172a")
+    # Above the plane, from the figure's left edge: "epoch 100 · loss after it 0.01765 ·
+    # accuracy 100%" fits the frame's width (the test checks no text reaches an edge).
+    title = fig.text(0.03, 0.975, "", ha="left", va="top", fontsize=10, color="#0f172a")
     lines: list[Any] = []
     width, height = plane.hi[0] - plane.lo[0], plane.hi[1] - plane.lo[1]
     out = []
