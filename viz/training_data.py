@@ -346,7 +346,9 @@ def _crossing(f: np.ndarray, key: tuple[str, int, int]) -> tuple[float, float]:
     kind, i, j = key
     p = f[i, j]
     q = f[i, j + 1] if kind == "h" else f[i + 1, j]
-    t = 0.5 if p == q else min(1.0, max(0.0, p / (p - q)))
+    with np.errstate(over="ignore", invalid="ignore"):  # fields near 1e308: p - q overflows
+        t = 0.5 if p == q else p / (p - q)
+    t = 0.5 if not math.isfinite(t) else min(1.0, max(0.0, float(t)))
     return (j + t, float(i)) if kind == "h" else (float(j), i + t)
 
 
