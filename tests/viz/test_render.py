@@ -229,3 +229,14 @@ def test_the_same_figure_gives_the_same_bytes_and_resvg_reads_every_svg(tmp_path
     for svg in (a, viz.draw_dot(scoped_mlp(), collapse="neuron").svg().encode()):
         png = resvg_py.svg_to_bytes(svg_string=svg.decode())  # refused sizes in pt
         assert bytes(png[:8]) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_resvg_converts_every_svg_in_the_docs():
+    from pathlib import Path
+
+    resvg_py = pytest.importorskip("resvg_py")
+    svgs = sorted((Path(__file__).resolve().parents[2] / "docs").glob("*.svg"))
+    assert svgs
+    for path in svgs:
+        png = resvg_py.svg_to_bytes(svg_string=path.read_text(encoding="utf-8"))
+        assert bytes(png[:8]) == b"\x89PNG\r\n\x1a\n", path.name
