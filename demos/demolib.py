@@ -97,6 +97,17 @@ def train_classifier(
     }
 
 
+def loss_summary(history: Any) -> str:
+    """The loss from first to last, said the way every picture says it: the last as measured
+    after the final epoch (what the plot's title, the page and the GIF quote) when fit recorded
+    snapshots, with the mean over that epoch's batches (the progress line's number) beside it."""
+    first, mean = history.loss[0], history.loss[-1]
+    if history.snapshots:
+        after = history.snapshots[-1].loss
+        return f"{first:.4g} -> {after:.4g} after the last epoch (mean during it {mean:.4g})"
+    return f"{first:.4g} -> {mean:.4g} (mean over the last epoch)"
+
+
 def replay_training(mlp: Any, history: Any, X: list, y: list, stem: Path) -> list[str]:  # noqa: N803
     """The training page (``<stem>_training.html``) and animation (``<stem>_training.gif``) of
     a ``fit(..., record=k)``; returns the two paths."""

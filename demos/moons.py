@@ -47,11 +47,10 @@ def main(argv: list[str] | None = None) -> dict:
         record=args.record,
     )
     run["files"] += demolib.replay_training(mlp, run["history"], X, y, out / NAME)
-    loss = run["loss"]
     demolib.report(
         NAME,
         f"{args.steps} steps ({run['engine']}, {run['seconds']:.1f} s), {len(mlp.parameters())} "
-        f"parameters, loss {loss[0]:.4f} -> {loss[-1]:.4f}, "
+        f"parameters, loss {demolib.loss_summary(run['history'])}, "
         f"training accuracy {run['accuracy']:.0%}",
         run["files"],
     )

@@ -41,7 +41,10 @@ def neuron() -> tuple[Value, list[Value]]:
 def main(argv: list[str] | None = None) -> dict:
     p = demolib.parser(__doc__, seed=None)
     p.add_argument(
-        "--rankdir", choices=("LR", "TB"), default="LR", help="graph direction (default: LR)"
+        "--rankdir",
+        choices=("LR", "TB"),
+        default=None,
+        help="graph direction (default: LR for the pictures; the page picks what reads best)",
     )
     args = p.parse_args(argv)
     out = demolib.out_dir(args.out)
@@ -50,8 +53,8 @@ def main(argv: list[str] | None = None) -> dict:
     o.backward()
     viz.print_backward(o)
     files = [
-        viz.render(o, out / "neuron_graph.svg", rankdir=args.rankdir),
-        viz.render(o, out / "neuron_graph.png", rankdir=args.rankdir),
+        viz.render(o, out / "neuron_graph.svg", rankdir=args.rankdir or "LR"),
+        viz.render(o, out / "neuron_graph.png", rankdir=args.rankdir or "LR"),
         os.fspath(viz.backprop_html(o, out / "neuron_backprop.html", rankdir=args.rankdir)),
     ]
     grads = {v.label: v.grad for v in leaves}

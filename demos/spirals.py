@@ -52,11 +52,10 @@ def main(argv: list[str] | None = None) -> dict:
         record=args.record,
     )
     run["files"] += demolib.replay_training(mlp, run["history"], X, y, out / NAME)
-    loss = run["loss"]
     demolib.report(
         NAME,
         f"{args.epochs} epochs ({run['engine']}, {run['seconds']:.1f} s), "
-        f"cross-entropy {loss[0]:.4f} -> {loss[-1]:.4f}, "
+        f"cross-entropy {demolib.loss_summary(run['history'])}, "
         f"training accuracy {run['accuracy']:.0%} (chance: 33%)",
         run["files"],
     )

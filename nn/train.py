@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import numbers
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -17,8 +16,10 @@ from autograd.gc_pause import gc_paused
 from autograd.grad_mode import restores_grad_mode
 
 from . import data, losses
+from .live import live_view
 from .losses import mse
 from .optim import SGD, Optimizer
+from .outputs import classes, labels_kind, threshold_for
 from .progress import progress as progress_display
 
 Loss = Callable[[Any, Any], Value]
@@ -88,52 +89,28 @@ def predict(model: Callable[[Any], Any], X: Iterable[Any]) -> list[Any]:  # noqa
         return [_floats(model(x)) for x in X]
 
 
-def _is_label(y: Any) -> bool:
-    return isinstance(y, numbers.Real) and not isinstance(y, bool) and float(y).is_integer()
-
-
-def _labels_kind(pred: Any, target: Sequence[Any]) -> str | None:
-    """ "index" (several outputs, class indices), "01" or "pm1" (one output), or None."""
-    if not target:
-        return None
-    labels = np.asarray(target) if type(target[0]) in (int, float) else None
-    if labels is not None and labels.dtype.kind in "iuf":  # one numpy pass, as in accuracy
-        whole = np.isfinite(labels) & (np.floor(labels) == labels)
-        if labels.dtype.kind == "f" and not whole.all():
-            return None
-        values = set(np.unique(labels).tolist())
-    elif all(_is_label(t) for t in target):
-        values = {float(t) for t in target}
-    else:
-        return None
-    if isinstance(pred, (list, tuple)) or np.ndim(pred) == 1:  # one row of several outputs
-        return "index"
-    if values <= {0.0, 1.0}:
-        return "01"
-    return "pm1" if values <= {-1.0, 1.0} else None
-
-
 def accuracy(pred: Sequence[Any], target: Sequence[Any], threshold: float | None = None) -> float:
     """The fraction of samples classified right.
 
     Several outputs per sample: the argmax against a class index. One output: ``pred >
-    threshold`` against ``target > threshold``, the threshold defaulting to 0 for ±1 labels
-    (tanh or hinge scores) and 0.5 for 0/1 labels (probabilities; pass 0 for logits).
+    threshold`` against the label, the threshold defaulting to 0 for ±1 labels (tanh or hinge
+    scores) and, for 0/1 labels, 0.5 when every prediction lies in [0, 1] (probabilities), else 0
+    (logits). The rule, its ties and the pictures' colours live in ``nn.outputs``.
     """
     # One numpy pass (Values read as their floats): fit(compile=True) calls this every epoch,
     # and a loop per sample cost as much as the epoch's training on the digits.
     scores, target = np.asarray(pred, dtype=float), list(target)
     if len(scores) != len(target):
         raise ValueError(f"accuracy: got {len(scores)} predictions but {len(target)} targets")
-    kind = _labels_kind(scores[0] if len(scores) else 0.0, target)
+    kind = labels_kind(scores[0] if len(scores) else 0.0, target)
     if kind is None:
         raise ValueError("accuracy: targets must be class labels (0/1, -1/+1, or class indices)")
     labels = np.asarray(target, dtype=float)
     if kind == "index":
-        right = np.count_nonzero(scores.argmax(axis=1) == labels.astype(int))
+        right = np.count_nonzero(classes(scores, None) == labels.astype(int))
     else:
-        cut = threshold if threshold is not None else (0.5 if kind == "01" else 0.0)
-        right = np.count_nonzero((scores > cut) == (labels > cut))
+        cut = threshold_for(kind, scores, threshold)
+        right = np.count_nonzero(classes(scores, cut) == (labels > 0))
     return int(right) / len(target)
 
 
@@ -197,6 +174,7 @@ def fit(
     compile: bool = False,
     record: int | None = None,
     check_finite: bool = True,
+    live: bool = False,
 ) -> History:
     """Train ``model`` on (X, y) for ``epochs`` passes; returns the per-epoch History.
 
@@ -228,6 +206,9 @@ def fit(
     before every validation pass, callback and snapshot, and when fit returns or raises.
     ``record=k`` keeps a :class:`Snapshot` in ``history.snapshots`` before training, every
     ``k`` epochs and after the last epoch (for ``viz.training_html``); None keeps none.
+    ``live=True`` keeps one inline figure up to date in a notebook (``nn.live``: the loss and,
+    for 2-D inputs, the decision regions; redrawn every few epochs, within a small share of
+    the training time); outside a notebook it does nothing.
     """
     if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 0:
         raise ValueError(f"fit: epochs must be an int >= 0, got {epochs!r}")
@@ -256,9 +237,10 @@ def fit(
     rng = np.random.default_rng(seed)
     batches = 1 if batch_size is None else -(-len(X) // batch_size)
     display = progress_display(epochs, enabled=progress)
+    view = live_view(model, X, y, epochs, enabled=live)
     # A compiled trainer keeps the weights in arrays: write them into the model's Values
     # whenever something can look at them (validation, callbacks, snapshots) and at the end.
-    observed = bool(callbacks) or validation_data is not None or record is not None
+    observed = bool(callbacks) or validation_data is not None or record is not None or live
     scope = trainer.scope(_flops_per_step(model, batch_size or len(X)))
     try:
         scope.__enter__()
@@ -295,6 +277,7 @@ def fit(
                 _validate(model, loss, named, validation_data, history)
             history.seconds.append(time.perf_counter() - start)
             display.update(epoch, {"loss": history.loss[-1], **_last(history.metrics)})
+            view.update(epoch, history)
             stop = any([cb(epoch, history) for cb in callbacks or ()])  # every callback runs
             last = stop or epoch == epochs - 1
             if record is not None and ((epoch + 1) % record == 0 or last):
@@ -309,6 +292,7 @@ def fit(
         finally:
             scope.__exit__(None, None, None)
             display.close()
+            view.close()
     return history
 
 
@@ -411,7 +395,7 @@ def _metrics(
         if isinstance(m, str):
             if m not in METRICS:
                 raise ValueError(f"fit: unknown metric {m!r}; known: {', '.join(METRICS)}")
-            if m == "accuracy" and _labels_kind(sample_pred, list(y)) is None:
+            if m == "accuracy" and labels_kind(sample_pred, list(y)) is None:
                 continue  # regression targets: accuracy means nothing
             named.append((m, METRICS[m]))
         elif isinstance(m, tuple) and len(m) == 2 and isinstance(m[0], str) and callable(m[1]):

@@ -172,9 +172,57 @@ def test_the_tour_shows_a_progress_bar_with_and_without_ipywidgets(widgets, tmp_
     if widgets:
         (bar,) = [o for o in outputs if WIDGET in o.get("data", {})]
         assert bar.data["text/plain"].startswith("fit:")
+        # the text kept for viewers without widgets shows the end, not "0%" (issue 22, item 6)
+        assert re.match(r"fit: 100%\|.*\| 100/100", bar.data["text/plain"]), bar.data["text/plain"]
     else:
         # the cell's own output (not stderr's red box), redrawn in place with \r
         assert {(o.output_type, o.get("name")) for o in outputs} == {("stream", "stdout")}
         last = re.split(r"[\r\n]", "".join(o.text for o in outputs).rstrip())[-1]
         assert re.match(r"fit: 100%\|█+\| 100/100 \[.*loss=.*accuracy=1\]$", last), last
     assert shown(fit_cell)[0] == {"progress"}
+
+
+@pytest.mark.slow
+def test_lesson_04_keeps_one_live_figure_up_to_date(tmp_path):
+    path = ROOT / "docs" / "notebooks" / "04_moons_and_the_tape.ipynb"
+    nb = execute(path, tmp_path, code_cells_run=4)  # up to the training on the tape
+    cell = code_cells(nb)[3]
+    assert "live=True" in cell.source
+    images = [o for o in cell.outputs if "image/png" in o.get("data", {})]
+    assert len(images) == 1  # one figure, redrawn in place: no flood of outputs
+    assert images[0].get("metadata", {}) is not None and images[0].output_type == "display_data"
+    assert shown(cell)[0] == {"progress", "text", "png"}
+
+
+LIVE_COST = """
+import viz  # as in lesson 04, a figure was drawn before: matplotlib's fonts are loaded
+viz.plot_loss([1.0, 0.5])._repr_png_()
+import nn.train
+from nn import MLP, SGD, datasets, fit, hinge, l2, linear_decay
+
+made = []
+real = nn.train.live_view
+nn.train.live_view = lambda *a, **k: made.append(real(*a, **k)) or made[-1]
+X, y = datasets.moons(100, noise=0.1, seed=1337, signed=True)
+mlp = MLP(2, [16, 16, 1], activation="relu", seed=1337)
+history = fit(mlp, X, y, loss=lambda p, t: hinge(p, t) + l2(mlp.parameters(), 1e-4),
+              optimizer=SGD(mlp, lr=1.0, schedule=linear_decay(1.0, 0.1, 100)), epochs=100,
+              live=True)
+view = made[0]
+print(f"LIVE {type(view).__name__} {view.drawings} {view.seconds:.4f} {sum(history.seconds):.4f}")
+"""
+
+
+@pytest.mark.slow
+def test_the_live_view_costs_at_most_a_tenth_of_the_training_on_the_moons_demo(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(LIVE_COST)])
+    client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
+                                     resources={"metadata": {"path": str(tmp_path)}})  # fmt: skip
+    client.execute(env=kernel_env(tmp_path))
+    text = "".join(o.get("text", "") for o in nb.cells[0].outputs if o.output_type == "stream")
+    found = re.search(r"LIVE (\w+) (\d+) ([\d.]+) ([\d.]+)", text)
+    kind, drawings, drawing, training = found.groups()
+    assert kind == "LiveView" and int(drawings) >= 3  # it did show training as it went
+    assert float(drawing) <= 0.10 * float(training), (drawing, training)
+    images = [o for o in nb.cells[0].outputs if "image/png" in o.get("data", {})]
+    assert len(images) == 1

@@ -12,12 +12,14 @@
 
 from typing import Any
 
-try:
-    from autograd import Value as _Value  # noqa: F401 - ours has it; PyPI's HIPS autograd has not
-except ImportError:
-    from nn import clash  # noqa: F401 - raises the error that names that autograd and the fix
+try:  # ours, not another package of the same name (PyPI's HIPS autograd, a local folder)
+    import autograd as _autograd
 
-    raise
+    _ours = _autograd.Value.__module__ == "autograd.value"
+except (ImportError, AttributeError):
+    _ours = False
+if not _ours:
+    from nn import clash  # noqa: F401 - raises the error that names that autograd and the fix
 
 from .animation import Animation, training_animation
 from .backprop import Share, Step, backward_steps, print_backward

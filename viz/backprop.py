@@ -14,11 +14,10 @@ from typing import TextIO
 
 from autograd.backward import chain_rule, local_grads
 from autograd.graph import topological_order
-from autograd.ops import OPS
 from autograd.value import Value
 
 from .console import for_stream
-from .dot import clean_text, fmt
+from .dot import clean_text, fmt, op_name
 
 
 @dataclass(frozen=True)
@@ -96,6 +95,20 @@ def grad_of(name: str) -> str:
     return f"{term(name)}.grad"
 
 
+_INFIX = {"add", "sub", "mul", "div", "pow", "pow_value"}
+
+
+def expression(node: Value, names: dict[Value, str]) -> str:
+    """How ``node`` was made, with the op's display name: ``x1*w1 + x2*w2 + b`` reads as
+    ``(x1*w1 + x2*w2) + b``, ``tanh(n)``, ``n**2``, ``LeakyReLU(0.01)(z)``."""
+    args = [term(names[p]) for p in node.parents]
+    if node.op in _INFIX and node.op != "pow" and len(args) == 2:
+        return f"{args[0]} {op_name(node)} {args[1]}"
+    if node.op == "pow":
+        return f"{args[0]}{op_name(node)}"
+    return f"{op_name(node)}({', '.join(names[p] for p in node.parents)})"
+
+
 def chain_rule_line(node: str, inp: str, share: Share, grad: float, precision: int) -> str:
     """``a.grad += ∂c/∂a · c.grad = -3.0 · 1.0 = -3.0``"""
     if share.local is None:
@@ -111,7 +124,7 @@ def print_backward(root: Value, file: TextIO | None = None, precision: int = 4) 
     head = ("step", "node", "op", "input", "∂node/∂input", "node.grad", "added", "input.grad")
     rows = []
     for step in backward_steps(root):
-        op = OPS[step.node.op].describe(step.node.arg)
+        op = op_name(step.node)
         for k, s in enumerate(step.shares):
             nums = [
                 fmt(x, precision) if x is not None else "-"

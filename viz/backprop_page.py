@@ -20,10 +20,20 @@ from autograd.backward import chain_rule
 from autograd.ops import OPS
 from autograd.value import Value
 
-from .backprop import Step, _names, backward_steps, chain_rule_line, derivative, grad_of, term
+from .backprop import (
+    Step,
+    _names,
+    backward_steps,
+    chain_rule_line,
+    derivative,
+    expression,
+    grad_of,
+    op_name,
+    term,
+)
 from .dot import Layout, PageText, draw_dot, fmt, plan
 from .groups import Group
-from .layout import svg_from_source
+from .layout import size_pt, svg_from_source
 from .page import HtmlPage, fill_template
 
 
@@ -56,7 +66,6 @@ def _js_number(x: float) -> float | str:
 def _value_frame(step: Step, layout: Layout, names: dict[Value, str], p: int) -> _Frame:
     """One engine step: a Value made by an op hands its grad to each input."""
     node, op, i = step.node, OPS[step.node.op], layout.index[step.node]
-    args = ", ".join(names[x] for x in node.parents)
     shares = [
         _Share(
             s.input,
@@ -71,8 +80,9 @@ def _value_frame(step: Step, layout: Layout, names: dict[Value, str], p: int) ->
     return _Frame(
         [f"v{i}", f"op{i}", f"o{i}"],
         [i],
-        f"{names[node]} = {op.name}({args}) passes its grad {fmt(step.grad, p)} back to its inputs",
-        f"{op.name}: {op.doc}",
+        f"{names[node]} = {expression(node, names)} passes its grad {fmt(step.grad, p)} back to "
+        "its inputs",
+        f"{op_name(node)}: {op.doc}",
         shares,
     )
 
@@ -303,11 +313,49 @@ def _edge_labels(data: dict) -> dict[str, tuple[str, ...]]:
     return labels
 
 
+# The room the page gives the picture in a common window (1400 x 1000, beside the step panel).
+PANEL = (940.0, 780.0)
+
+
+def _laid_out(
+    root: Value,
+    rankdir: str | None,
+    precision: int,
+    max_nodes: int,
+    collapse: str | None,
+    params: Any,
+    page_text: PageText,
+) -> str:
+    """The page's SVG: laid out as ``rankdir`` asks, or, for None, left to right unless top to
+    bottom fits the panel at a larger scale (a graph far wider than the window)."""
+
+    def svg_for(direction: str) -> str:
+        graph = draw_dot(
+            root, direction, precision, max_nodes=max_nodes, collapse=collapse, params=params,
+            _page=page_text,
+        )  # fmt: skip
+        svg = svg_from_source(graph.source, who="backprop_html")
+        return re.sub(r"<!--.*?-->\n?", "", svg[svg.index("<svg") :], flags=re.S)
+
+    def fit(svg: str) -> float:
+        w, h = size_pt(svg)
+        return min(PANEL[0] / w, PANEL[1] / h)
+
+    wide = svg_for(rankdir or "LR")
+    if rankdir is not None:
+        return wide
+    w, h = size_pt(wide)
+    if w / h < 2.0 * PANEL[0] / PANEL[1]:  # not far wider than the panel: left to right reads
+        return wide
+    tall = svg_for("TB")
+    return tall if fit(tall) > 1.2 * fit(wide) else wide
+
+
 def backprop_html(
     root: Value,
     path: str | os.PathLike[str] | None = None,
     precision: int = 4,
-    rankdir: str = "LR",
+    rankdir: str | None = None,
     *,
     max_nodes: int = 500,
     collapse: str | None = None,
@@ -322,6 +370,11 @@ def backprop_html(
     once), and the chain rule is written out. Prev / next / play / a slider / arrow keys; the
     picture opens fitted to the window, with zoom buttons, + / - / 0 and Ctrl+wheel (or pinch).
     The graph is laid out by the embedded Graphviz and inlined, so the page needs no network.
+
+    ``rankdir`` None (the default) lays the graph out left to right, or top to bottom when
+    that leaves its text larger in a window (a long chain, a wide network): the page opens at a
+    zoom where box text is readable (about 12 px) on the current node and follows the steps;
+    "Fit" (or 0) shows the whole graph.
 
     Like :func:`viz.draw_dot`, more than ``max_nodes`` boxes raise a ``ValueError`` at once;
     ``collapse="neuron"`` or ``"layer"`` draws each neuron or layer as one box that takes one
@@ -344,12 +397,7 @@ def backprop_html(
         edge_labels=_edge_labels(data),
         graph_attr={"nodesep": "0.3"},
     )
-    graph = draw_dot(
-        root, rankdir, precision, max_nodes=max_nodes, collapse=collapse, params=params,
-        _page=page_text,
-    )  # fmt: skip
-    svg = svg_from_source(graph.source, who="backprop_html")
-    svg = re.sub(r"<!--.*?-->\n?", "", svg[svg.index("<svg") :], flags=re.S)
+    svg = _laid_out(root, rankdir, precision, max_nodes, collapse, params, page_text)
     title = f"Backprop through {names[root]}"
     parts = {
         "TITLE": html.escape(title),

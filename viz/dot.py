@@ -48,6 +48,12 @@ _PLAIN_SPECIAL = re.compile(r'([\\"])')
 _BLANKS = re.compile(r"\s+")
 
 
+def op_name(node: Value) -> str:
+    """The op's one display name, from the op table (``+``, ``σ``, ``LeakyReLU(0.01)``,
+    ``**2``): what the graph's op bubbles, ``print_backward`` and the page all say."""
+    return OPS[node.op].describe(node.arg)
+
+
 def fmt(x: Any, precision: int = 4) -> str:
     """A number for a picture: fixed point, scientific when fixed would hide it; no '-0'."""
     x = float(x)
@@ -139,12 +145,27 @@ def _check_labels(order: list[Value], who: str) -> None:
             )
 
 
+# The widest a graph is shown inline: a notebook's output area in a common window (JupyterLab
+# at 1200 px leaves about 1,078 px; a code host's preview about 980).
+INLINE_WIDTH = 960.0
+
+
+def _inline_scale(svg: str) -> float:
+    """How much a picture shrinks to be shown :data:`INLINE_WIDTH` wide (1: not at all)."""
+    m = re.search(r'<svg width="([\d.]+)px"', svg)
+    return 1.0 if m is None else min(1.0, INLINE_WIDTH / float(m[1]))
+
+
 class Graph(graphviz.Digraph):
     """A ``graphviz.Digraph`` that lays itself out with the embedded engine.
 
     Jupyter shows it inline and ``.pipe()``/``.render()`` write SVG and PNG without a system
     Graphviz (other formats go to the system ``dot`` as usual).
     """
+
+    # draw_dot's left-to-right graph, drawn top to bottom: shown inline instead when that
+    # leaves its text larger (a long chain would otherwise shrink to fit the cell's width).
+    across: Any = None
 
     def svg(self) -> str:
         """The laid-out picture as SVG text."""
@@ -155,10 +176,27 @@ class Graph(graphviz.Digraph):
     ) -> dict[str, str]:
         wanted = set(include) if include is not None else {"image/svg+xml"}
         wanted -= set(exclude or ())
-        return {"image/svg+xml": self.svg()} if "image/svg+xml" in wanted else {}
+        return {"image/svg+xml": self._inline()} if "image/svg+xml" in wanted else {}
 
     def _repr_svg_(self) -> str:
-        return self.svg()
+        return self._inline()
+
+    def _inline(self) -> str:
+        """The SVG as a notebook shows it: never wider than a cell's output area (at most
+        :data:`INLINE_WIDTH` px, and ``max-width: 100%`` where the SVG is inline), scaled down
+        with its text, never up, so the output ``o`` at the far end is in view without a
+        sideways scroll. Front ends that show SVG as an image read only the size."""
+        svg = self.svg()
+        if self.across is not None and _inline_scale(svg) < 0.8:  # a long chain, laid across
+            tall = self.across().svg()
+            if _inline_scale(tall) > 1.2 * _inline_scale(svg):
+                svg = tall
+        m = re.search(r'<svg width="([\d.]+)px" height="([\d.]+)px"', svg)
+        if m is not None and float(m[1]) > INLINE_WIDTH:
+            k = INLINE_WIDTH / float(m[1])
+            size = f'<svg width="{INLINE_WIDTH:.2f}px" height="{float(m[2]) * k:.2f}px"'
+            svg = svg[: m.start()] + size + svg[m.end() :]
+        return svg.replace("<svg ", '<svg style="max-width: 100%; height: auto" ', 1)
 
     def _picture(self, kind: str) -> bytes:
         return self.svg().encode() if kind == "svg" else png_from_svg(self.svg())
@@ -322,9 +360,14 @@ def draw_dot(
     g.attr(rankdir=rankdir)
     drawing.values()
     drawing.groups()
+    drawing.in_index_order()
+    drawing.pixels_in_grid()
     drawing.edges()
     if legend:
         _draw_legend(g, drawing.wrap, drawing.box_style)
+    if rankdir == "LR" and _page is None:  # shown inline: top to bottom may read better
+        g.across = lambda: draw_dot(root, "TB", precision, show_grad, max_nodes, collapse, legend,
+                                    params)  # fmt: skip
     return g
 
 
@@ -386,7 +429,7 @@ class _Drawing:
             label = self.wrap(" | ".join(fields + self.data_grad(v)))
             self.graph.node(f"v{i}", label, id=f"v{i}", **style)
             if v.parents:
-                op = escape_plain(OPS[v.op].describe(v.arg))
+                op = escape_plain(op_name(v))
                 self.graph.node(f"op{i}", op, id=f"op{i}", **OP_STYLE)
                 self.graph.edge(f"op{i}", f"v{i}", id=f"o{i}", weight="3")
 
@@ -408,6 +451,51 @@ class _Drawing:
             tooltip = escape_plain(group.path)
             self.graph.node(group.box, label, id=group.box, tooltip=tooltip, **style)
 
+    def in_index_order(self) -> None:
+        """Neurons of one layer (and a convolution's windows) in index order across the flow:
+        a collapsed neuron's box, or the Value a neuron outputs, chained by invisible edges
+        within one rank, so Graphviz never draws N10..N15 before N0 or h3 between h0 and h1."""
+        layout = self.layout
+        units: dict[tuple[str, ...], dict[tuple[str, ...], str]] = {}
+        for group in layout.groups:
+            if group.key[-1].startswith("Neuron:"):
+                units.setdefault(group.key[:-1], {})[group.key] = group.box
+        for i, v in enumerate(layout.order):  # a neuron drawn open: its output, the last Value
+            key = _unit_key(v.scope)
+            if key is not None and v not in layout.member:
+                units.setdefault(key[:-1], {})[key] = f"v{i}"
+        for siblings in units.values():
+            if len(siblings) < 2:
+                continue
+            boxes = [box for _, box in sorted(siblings.items(), key=lambda kv: _index(kv[0][-1]))]
+            with self.graph.subgraph() as rank:
+                rank.attr(rank="same")
+                for a, b in zip(boxes, boxes[1:]):
+                    rank.edge(a, b, style="invis")
+
+    def pixels_in_grid(self) -> None:
+        """An image's pixels (a convolution's inputs, labelled ``x[c,i,j]``) drawn as the image
+        is: row i of channel c across, column j along the flow (channels stacked), so a
+        window's pixels sit where the window does. Invisible edges hold the grid together."""
+        layout = self.layout
+        where: dict[tuple[int, int, int], str] = {}
+        for i, v in enumerate(layout.order):
+            m = _PIXEL.fullmatch(v.label or "")
+            if m is not None and v not in layout.member and not v.parents:
+                where[(int(m[1]), int(m[2]), int(m[3]))] = f"v{i}"
+        if len(where) < 2:
+            return
+        for (c, i, j), box in where.items():  # along a row: one rank further for each column
+            right = where.get((c, i, j + 1))
+            if right is not None:
+                self.graph.edge(box, right, style="invis", weight="4")
+        for j in sorted({j for _, _, j in where}):  # down a column: one rank, rows in order
+            column = [where[k] for k in sorted(where) if k[2] == j]
+            with self.graph.subgraph() as rank:
+                rank.attr(rank="same")
+                for a, b in zip(column, column[1:]):
+                    rank.edge(a, b, style="invis")
+
     def edge_label(self, edge_id: str) -> dict[str, str]:
         """The backprop page's label for an edge (its local derivative and what it adds)."""
         labels = self.page.edge_labels if self.page is not None else {}
@@ -428,6 +516,22 @@ class _Drawing:
                     edge_id = inner.edge_from(tail)
                     drawn.add(edge_id)
                     self.graph.edge(tail, inner.box, id=edge_id, **self.edge_label(edge_id))
+
+
+_PIXEL = re.compile(r"x\[(\d+),(\d+),(\d+)\]")
+
+
+def _unit_key(scope: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    """The scope of the neuron a Value was made in, cut after its ``Neuron:`` entry."""
+    for k, entry in enumerate(scope or ()):
+        if entry.startswith("Neuron:"):
+            return scope[: k + 1]
+    return None
+
+
+def _index(entry: str) -> tuple[int, ...]:
+    """``Neuron:neurons.12 at (2, 3)`` -> (12, 2, 3): the numbers in order, for sorting."""
+    return tuple(int(n) for n in re.findall(r"\d+", entry))
 
 
 def _draw_legend(g: Graph, wrap: Any, box_style: Any) -> None:

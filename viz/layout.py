@@ -156,15 +156,44 @@ def svg_from_source(source: str, engine: str = "dot", who: str = "render") -> st
     svg = re.sub(r'font-family="[^"]*"', f'font-family="{FONT_STACK}"', svg)
     # draw_dot asks for a sharp split (colour;weight:tint); Graphviz can only do sharp or
     # box-wide fades, so stretch the second stop to the end: the tint fades in towards grad.
-    return _SHARP_STOP.sub(r"\1\2\3" + 'offset="1"', svg)
+    svg = _SHARP_STOP.sub(r"\1\2\3" + 'offset="1"', svg)
+    return _local_ids(_px_size(svg))
+
+
+_SIZE = re.compile(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"')
+_GRADIENT_ID = re.compile(r'(id="|url\(#)([A-Za-z][\w-]*?)_([lr])_(\d+)\b')
+PX_PER_PT = 4.0 / 3.0  # CSS: 96 px to the inch, 72 pt
+
+
+def _px_size(svg: str) -> str:
+    """Graphviz gives the size in pt; converters such as resvg read only px: write px."""
+
+    def px(m: re.Match) -> str:
+        w, h = float(m[1]) * PX_PER_PT, float(m[2]) * PX_PER_PT
+        return f'<svg width="{w:.2f}px" height="{h:.2f}px"'
+
+    return _SIZE.sub(px, svg, count=1)
+
+
+def _local_ids(svg: str) -> str:
+    """Graphviz numbers gradients with a counter that lives as long as its engine, so the same
+    graph drawn twice got different ids (``v0_l_111``, then ``v0_l_0``): renumber them from 0
+    in each picture, so the same figure always gives the same bytes."""
+    numbers: dict[str, int] = {}
+
+    def renumber(m: re.Match) -> str:
+        n = numbers.setdefault(m[4], len(numbers))
+        return f"{m[1]}{m[2]}_{m[3]}_{n}"
+
+    return _GRADIENT_ID.sub(renumber, svg)
 
 
 def size_pt(svg: str) -> tuple[float, float]:
-    """The width and height Graphviz gave the picture, in points."""
-    m = re.search(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"', svg)
+    """The width and height Graphviz gave the picture, in points (the SVG holds them in px)."""
+    m = re.search(r'<svg width="([\d.]+)px" height="([\d.]+)px"', svg)
     if m is None:
-        raise ValueError("render: expected an SVG sized in pt from Graphviz")
-    return float(m.group(1)), float(m.group(2))
+        raise ValueError("render: expected an SVG sized in px from svg_from_source")
+    return float(m.group(1)) / PX_PER_PT, float(m.group(2)) / PX_PER_PT
 
 
 def check_dpi(dpi: object, who: str) -> float:
@@ -183,8 +212,8 @@ def check_dpi(dpi: object, who: str) -> float:
 def png_from_svg(svg: str, dpi: float = DPI) -> bytes:
     """Rasterise a Graphviz SVG at ``dpi`` with the bundled Arimo font and no system fonts.
 
-    resvg reads px sizes, so pt become px first; a picture over :data:`MAX_PIXELS` is drawn at
-    a lower resolution rather than refused.
+    The SVG's px size is set to the pixels wanted at ``dpi``; a picture over
+    :data:`MAX_PIXELS` is drawn at a lower resolution rather than refused.
     """
     import resvg_py
 
@@ -195,7 +224,7 @@ def png_from_svg(svg: str, dpi: float = DPI) -> bytes:
         scale = (MAX_PIXELS / (w_pt * h_pt)) ** 0.5
     w_px, h_px = max(1, round(w_pt * scale)), max(1, round(h_pt * scale))
     size = f'<svg width="{w_px}" height="{h_px}"'
-    svg = re.sub(r'<svg width="[\d.]+pt" height="[\d.]+pt"', size, svg, count=1)
+    svg = re.sub(r'<svg width="[\d.]+px" height="[\d.]+px"', size, svg, count=1)
     png = resvg_py.svg_to_bytes(
         svg_string=svg,
         background="white",

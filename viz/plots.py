@@ -4,26 +4,23 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from autograd import Value, no_grad
-
 from .page import Saveable
 
-# Two-class and many-class colours that stay apart for colour-blind readers (Okabe-Ito).
-CLASS_COLOURS = (
-    "#0072B2",
-    "#D55E00",
-    "#009E73",
-    "#CC79A7",
-    "#E69F00",
-    "#56B4E9",
-    "#F0E442",
-    "#000000",
-)
+# The loss curve's colour, and the metrics' after it (classes have theirs in nn.outputs).
+LINE_COLOURS = ("#334155", "#0072B2", "#009E73", "#CC79A7", "#E69F00")
+
+
+def reader() -> Any:
+    """``nn.outputs``, the one reader of model outputs (threshold, classes, plane, colours),
+    imported at first use: importing viz does not import nn."""
+    from nn import outputs
+
+    return outputs
 
 
 @cache
@@ -79,6 +76,10 @@ def plot_loss(
 ) -> Any:
     """Loss per epoch (log scale when it spans decades), metrics on a second panel.
 
+    The line is ``History.loss``: each epoch's mean batch loss, taken while it trained. A
+    history with snapshots (``fit(record=k)``) adds the loss measured after those epochs, and
+    the title quotes the last of those, as the training page, its GIF and the demos do.
+
     Returns a matplotlib ``Figure`` (a notebook shows it inline); with ``path`` it is also
     written there, in the format the extension names, and ``os.fspath(fig)`` is that path.
     ``history`` is an object with ``.loss`` (and optionally ``.metrics``, a dict of lists), such
@@ -87,25 +88,49 @@ def plot_loss(
     loss, metrics = _curves(history)
     if not loss:
         raise ValueError("plot_loss: the history has no loss values")
+    # fit(record=k) also measured the loss after epochs (the model as it then was): draw those
+    # and quote the last, as the training page, the GIF and the demos do.
+    after = [(s.epoch, float(s.loss)) for s in getattr(history, "snapshots", None) or ()]
     panels = 2 if metrics else 1
     fig = _figure(figsize=(6.4 * panels, 4.0))
     axes = fig.subplots(1, panels, squeeze=False)
     epochs = range(1, len(loss) + 1)
     ax = axes[0][0]
     ax.plot(
-        epochs, loss, color=CLASS_COLOURS[0], lw=2, marker="o" if len(loss) <= 30 else None, ms=4
+        epochs,
+        loss,
+        color=LINE_COLOURS[0],
+        lw=2,
+        marker="o" if len(loss) <= 30 else None,
+        ms=4,
+        label="mean over the epoch, while training",
     )
-    positive = [x for x in loss if x > 0]
-    if len(positive) == len(loss) and max(positive) / min(positive) > 100:
+    if after:
+        ax.plot(
+            [e for e, _ in after],
+            [v for _, v in after],
+            ls="none",
+            marker=".",
+            ms=5 if len(after) <= 60 else 3,
+            color=LINE_COLOURS[1],
+            label="after the epoch",
+        )
+        ax.legend(frameon=False, fontsize=8)
+        last = f"last {after[-1][1]:.4g} after epoch {after[-1][0]}"
+    else:
+        last = f"last {loss[-1]:.4g}, mean over epoch {len(loss)}"
+    shown = loss + [v for _, v in after]
+    positive = [x for x in shown if x > 0]
+    if len(positive) == len(shown) and max(positive) / min(positive) > 100:
         ax.set_yscale("log")
-    ax.set(xlabel="epoch", ylabel="loss", title=f"{title}: loss (last {loss[-1]:.4g})")
+    ax.set(xlabel="epoch", ylabel="loss", title=f"{title}: loss ({last})")
     for k, (name, values) in enumerate(metrics.items()):
         axes[0][1].plot(
             range(1, len(values) + 1),
             values,
             lw=2,
             label=name,
-            color=CLASS_COLOURS[(k + 1) % len(CLASS_COLOURS)],
+            color=LINE_COLOURS[(k + 1) % len(LINE_COLOURS)],
         )
     if metrics:
         axes[0][1].set(xlabel="epoch", title=f"{title}: metrics")
@@ -116,52 +141,6 @@ def plot_loss(
     return fig.save(path, "plot_loss") if path is not None else fig
 
 
-def _predict_grid(model: Any, grid: Any) -> Any:
-    """Model outputs on every grid point as an (n, nout) array, without building a graph."""
-    import numpy as np
-
-    with no_grad():
-        if hasattr(model, "predict_numpy"):  # one vectorised call instead of one per point
-            out = np.asarray(model.predict_numpy(grid), dtype=float)
-        else:
-            rows = []
-            for x0, x1 in grid:
-                y = model([float(x0), float(x1)])
-                ys = y if isinstance(y, Sequence) else [y]
-                rows.append([v.data if isinstance(v, Value) else float(v) for v in ys])
-            out = np.asarray(rows, dtype=float)
-    return out.reshape(len(grid), -1)
-
-
-def classify(scores: Any) -> tuple[Any, Callable[[Any], Any] | None, float | None]:
-    """Class per row of model outputs, plus how to read one output as a level set.
-
-    Several outputs: argmax. One output: class 1 where it is above the threshold, which is 0.5
-    when every output lies in [0, 1] (a probability, e.g. after sigmoid) and 0 otherwise (a
-    score or logit, e.g. tanh or linear, the micrograd convention of labels ±1). Returns
-    (classes, the single output column or None, the threshold or None).
-    """
-    import numpy as np
-
-    if scores.shape[1] > 1:
-        return scores.argmax(axis=1), None, None
-    s = scores[:, 0]
-    threshold = 0.5 if np.all((s >= 0) & (s <= 1)) else 0.0
-    return (s > threshold).astype(int), s, threshold
-
-
-def class_index(labels: Any) -> Any:
-    """Labels as class numbers 0, 1, ...: ±1 labels become 0 and 1, class indices stay."""
-    import numpy as np
-
-    labels = np.asarray(labels, dtype=float)
-    if np.isin(labels, (-1.0, 1.0)).all():
-        return (labels > 0).astype(int)
-    if not (np.isin(labels % 1, 0.0).all() and (labels >= 0).all()):
-        raise ValueError("plot_decision_boundary: y must hold class indices 0, 1, ... or labels ±1")
-    return labels.astype(int)
-
-
 def plot_decision_boundary(
     model: Any,
     X: Any,  # noqa: N803 - the data matrix, as in the math
@@ -169,87 +148,81 @@ def plot_decision_boundary(
     path: str | os.PathLike[str] | None = None,
     resolution: int = 200,
     title: str = "Decision boundary",
+    threshold: float | None = None,
 ) -> Any:
     """The model's decision regions over 2-D inputs with the data on top.
 
     Returns a matplotlib ``Figure`` (a notebook shows it inline); with ``path`` it is also
-    written there and ``os.fspath(fig)`` is that path. The grid (``resolution`` points a side)
-    is evaluated under ``no_grad`` with ``model.predict_numpy`` when the model has one, else one
-    call per point. Classes: see :func:`classify` (argmax for several outputs; for one output a
-    threshold of 0.5 on probabilities, 0 on scores). Region edges are contours of the model's
-    outputs, interpolated between grid points, so a boundary is drawn as the curve it is, not
-    as the grid's staircase. ``y`` holds class indices, labels ±1, or one-hot rows.
+    written there and ``os.fspath(fig)`` is that path. The grid (``resolution`` points a side,
+    over the data's box padded by 10 %) is evaluated under ``no_grad`` with
+    ``model.predict_numpy`` when the model has one, else one call per point. Outputs are read
+    as ``nn.outputs`` reads them for ``nn.accuracy`` and every other picture (argmax for several
+    outputs; one output split at ``threshold``, by default 0 for -1/+1 labels and 0.5 or 0 for
+    0/1 labels: probabilities or logits), and each class has its colour from there. Region edges
+    are contours of the outputs, interpolated between grid points, so a boundary is drawn as the
+    curve it is, not as the grid's staircase. ``y`` holds class indices, labels ±1, or one-hot
+    rows.
     """
     import numpy as np
 
+    read = reader()
+    who = "plot_decision_boundary"
     X = np.asarray(X, dtype=float)  # noqa: N806
     if X.ndim != 2 or X.shape[1] != 2:
-        raise ValueError(f"plot_decision_boundary: X must have 2 columns, got shape {X.shape}")
+        raise ValueError(f"{who}: X must have 2 columns, got shape {X.shape}")
+    if (
+        isinstance(resolution, bool)
+        or not isinstance(resolution, int)
+        or not 2 <= resolution <= 1000
+    ):
+        raise ValueError(f"{who}: resolution must be an int in 2..1000, got {resolution!r}")
     y = np.asarray(y, dtype=float).reshape(len(X), -1)
-    truth = y.argmax(axis=1) if y.shape[1] > 1 else class_index(y[:, 0])
+    truth = y.argmax(axis=1) if y.shape[1] > 1 else read.class_index(y[:, 0], who)
     signed = y.shape[1] == 1 and bool(np.isin(y[:, 0], (-1.0, 1.0)).all())  # hinge-style labels
+    finite = np.isfinite(X).all(axis=1)
+    plane = read.plane_for(X, resolution)
+    points = plane.points()
+    on_data = read.predict_points(model, X[finite])
+    kind = "index" if on_data.shape[1] > 1 else ("pm1" if signed else "01")
+    cut = None if kind == "index" else read.threshold_for(kind, on_data, threshold)
+    scores = read.predict_points(model, points)
     fig = _figure(figsize=(6.4, 5.6))
     ax = fig.add_subplot()
-
-    pad = 0.1 * (X.max(axis=0) - X.min(axis=0)) + 1e-9
-    lo, hi = X.min(axis=0) - pad, X.max(axis=0) + pad
-    gx, gy = np.meshgrid(
-        np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution)
-    )
-    scores = _predict_grid(model, np.column_stack([gx.ravel(), gy.ravel()]))
-    classes, _, _ = classify(scores)
-    n_classes = max(int(classes.max()) + 1, int(truth.max()) + 1, 2)
-    colours = [CLASS_COLOURS[k % len(CLASS_COLOURS)] for k in range(n_classes)]
-    for k, margin in enumerate(_margins(scores)):
+    gx, gy = points[:, 0].reshape(resolution, -1), points[:, 1].reshape(resolution, -1)
+    for k, margin in enumerate(read.margins(scores, cut)):
         # Where class k wins, margin > 0; the filled contour's edge is the interpolated zero line.
         margin = margin.reshape(gx.shape)
-        if np.nanmax(margin) > 0:
+        if np.any(margin > 0):
             top = float(np.nanmax(margin)) + 1.0
-            ax.contourf(gx, gy, margin, levels=[0.0, top], colors=[colours[k]], alpha=0.22)
+            ax.contourf(
+                gx, gy, margin, levels=[0.0, top], colors=[read.class_colour(k)], alpha=0.22
+            )
             ax.contour(gx, gy, margin, levels=[0.0], colors="#334155", linewidths=1.2)
     for k in np.unique(truth):
-        mask = truth == k
+        mask = (truth == k) & finite
         ax.scatter(
             X[mask, 0],
             X[mask, 1],
             s=26,
-            color=colours[k],
+            color=read.class_colour(k),
             edgecolor="white",
             linewidth=0.7,
             label=("y = -1", "y = +1")[k] if signed else f"class {k}",
             zorder=3,
         )
-    accuracy = float(np.mean(classify(_predict_grid(model, X))[0] == truth))
+    right = read.classes(on_data, cut) == truth[finite]
+    accuracy = float(np.mean(right)) if len(right) else float("nan")
+    left_out = "" if finite.all() else f", {int((~finite).sum())} rows with nan/inf not drawn"
     ax.set(
-        xlim=(lo[0], hi[0]),
-        ylim=(lo[1], hi[1]),
+        xlim=(plane.lo[0], plane.hi[0]),
+        ylim=(plane.lo[1], plane.hi[1]),
         xlabel="x0",
         ylabel="x1",
-        title=f"{title} (accuracy {accuracy:.0%})",
+        title=f"{title} (accuracy {accuracy:.0%}{left_out})",
     )
     ax.legend(frameon=True, framealpha=0.85, loc="best")
     ax.spines[["top", "right"]].set_visible(False)
-    return fig.save(path, "plot_decision_boundary") if path is not None else fig
-
-
-def _margins(scores: Any) -> list[Any]:
-    """Per class, how far it leads: positive exactly where :func:`classify` picks it.
-
-    One output: the score minus the threshold for class 1, its negation for class 0. Several:
-    each output minus the largest of the others. Contouring these at 0 draws the boundaries.
-    """
-    import numpy as np
-
-    classes, single, threshold = classify(scores)
-    if single is not None:
-        lead = single - threshold
-        # classify puts a score equal to the threshold in class 0: keep that side for class 0.
-        return [np.where(lead == 0, 1e-12, -lead), lead]
-    out = []
-    for k in range(scores.shape[1]):
-        others = np.delete(scores, k, axis=1).max(axis=1)
-        out.append(scores[:, k] - others)
-    return out
+    return fig.save(path, who) if path is not None else fig
 
 
 def plot_confusion(
@@ -283,5 +256,9 @@ def plot_confusion(
         colour = "white" if counts[i, j] > top / 2 else "black"
         ax.text(j, i, int(counts[i, j]), ha="center", va="center", color=colour, fontsize=8)
     ax.set(xticks=range(n), yticks=range(n), xlabel="predicted", ylabel="true", title=title)
+    if n <= len(reader().CLASS_COLOURS):  # each class's number in its colour, as in every picture
+        for k, (xt, yt) in enumerate(zip(ax.get_xticklabels(), ax.get_yticklabels())):
+            xt.set_color(reader().class_colour(k))
+            yt.set_color(reader().class_colour(k))
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
     return fig.save(path, "plot_confusion") if path is not None else fig

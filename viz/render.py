@@ -9,6 +9,7 @@ from typing import Any
 import graphviz
 
 from autograd.files import write_atomic
+from autograd.value import Value
 
 from .dot import draw_dot
 from .layout import DPI, check_dpi, png_from_svg, svg_from_source, system_graphviz
@@ -47,10 +48,18 @@ def render(
     ``draw_kwargs`` go to :func:`viz.draw_dot` (``rankdir``, ``collapse``, ``max_nodes``,
     ``legend``, ...). PNG text is drawn with the bundled Arimo font, never a system font.
     """
-    if root_or_digraph is None:
+    if not isinstance(root_or_digraph, Value | list | tuple | graphviz.Graph | graphviz.Digraph):
+        got = (
+            "nothing to draw, got None"
+            if root_or_digraph is None
+            else (
+                f"root_or_digraph must be a Value, got {type(root_or_digraph).__name__} "
+                f"{root_or_digraph!r} (a number has no graph: pass the Value itself, not .data)"
+            )
+        )
         raise TypeError(
-            "render: nothing to draw, got None; pass a Value (e.g. the loss), a list of Values "
-            "or a graphviz Digraph"
+            f"render: {got}; pass a Value (e.g. the loss), a list of Values or a graphviz "
+            "Digraph, as in render(loss, 'graph.png')"
         )
     try:
         path = Path(path)

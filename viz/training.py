@@ -50,7 +50,7 @@ def training_html(
     network (an ``nn.MLP``; only its structure and parameter order are read). With 2-D inputs
     the page draws the output over the input plane (``resolution`` pixels a side) and each
     neuron's activation (``neuron_resolution``); otherwise the diagram, weight histograms and
-    curves, and says why the planes are missing. The output is read as ``viz.plots.classify``
+    curves, and says why the planes are missing. The output is read as ``nn.outputs``
     reads it: several outputs by argmax; one output against ``threshold`` (default 0.5 when all
     outputs are probabilities, else 0) when y holds class labels; a surface otherwise.
 
@@ -92,6 +92,7 @@ def training_html(
         "CURVES": curves,
         "HISTOGRAMS": histograms,
         "LEGEND": legend_html(frames),
+        "DIVERGING": ", ".join(DIVERGING),
         "NOTE": html.escape(_note(frames)),
         "DATA": json.dumps(data, separators=(",", ":")).replace("<", "\\u003c"),
         "BLOB": blob,
@@ -151,7 +152,8 @@ def _note(frames: Frames) -> str:
     """Why the planes are missing, for inputs that are not 2-D."""
     d = frames.X.shape[1]
     if frames.plane is not None:
-        return ""
+        left_out = frames.left_out()
+        return f"{left_out[0].upper()}{left_out[1:]}." if left_out else ""
     return (
         f"The inputs have {d} feature{'s' if d != 1 else ''}, not 2, so there is no input plane "
         "to draw: the neurons' heat maps and the output over the plane need exactly two inputs. "
@@ -169,16 +171,17 @@ def _pack_pictures(frames: Frames) -> tuple[str, list[dict], list[list[int]]]:
     if frames.plane is None:
         return "", [], luts
     luts.append(plane_colours(frames.reading).ravel().tolist())
-    chunks: list[np.ndarray] = []
     fields: list[dict] = []
     offset = 0
+    packer = zlib.compressobj(9)
+    packed: list[bytes] = []  # compressed as it goes: the raw bytes are never all in memory
 
     def add(name: str, stack: np.ndarray, res: int, lut: int) -> None:
         nonlocal offset
-        stack = stack.reshape(len(stack), -1).astype(np.uint8)
+        stack = stack.reshape(len(stack), -1).astype(np.uint8, copy=False)
         delta = stack.copy()
-        delta[1:] = stack[1:] - stack[:-1]  # uint8 arithmetic wraps: differences mod 256
-        chunks.append(delta.ravel())
+        delta[1:] -= stack[:-1]  # uint8 arithmetic wraps: differences mod 256
+        packed.append(packer.compress(delta.tobytes()))
         fields.append({"id": name, "res": res, "count": len(stack), "offset": offset, "lut": lut})
         offset += stack.size
 
@@ -196,8 +199,8 @@ def _pack_pictures(frames: Frames) -> tuple[str, list[dict], list[list[int]]]:
         stack = np.stack(per_snapshot)  # (snapshots, neurons, pixels)
         for j in range(stack.shape[1]):
             add(f"n{k + 1}_{j}", stack[:, j], small.resolution, 0)
-    raw = np.concatenate(chunks).tobytes()
-    return base64.b64encode(zlib.compress(raw, 9)).decode("ascii"), fields, luts
+    packed.append(packer.flush())
+    return base64.b64encode(b"".join(packed)).decode("ascii"), fields, luts
 
 
 def _boundary_paths(frames: Frames) -> list[str]:

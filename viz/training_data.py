@@ -12,23 +12,23 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from autograd.ops import OPS
 
-from .plots import class_index
+from .plots import reader
 
-# Colour stops, from -1 (or 0) to +1: orange for negative, blue for positive (the pair that stays
-# apart for every common colour-vision deficiency), near-white at zero.
-DIVERGING = ("#9a3d00", "#e66100", "#f5b971", "#f7f5f2", "#8cb9dd", "#1f6fb2", "#08306b")
+if TYPE_CHECKING:
+    from nn.outputs import Plane
+
+# Colour stops, from -1 (or 0) to +1: vermillion for negative, blue for positive (the pair that
+# stays apart for every common colour-vision deficiency; nn.outputs gives classes 0 and 1 the
+# same two), near-white at zero.
+DIVERGING = ("#8a3c00", "#D55E00", "#f2b48a", "#f7f5f2", "#8cb9dd", "#0072B2", "#08306b")
 # A sequential map for regression surfaces (viridis's ends and middle).
 SEQUENTIAL = ("#440154", "#3b528b", "#21918c", "#5ec962", "#fde725")
-# Several classes: Okabe-Ito, as viz.plots draws them.
-CLASS_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442")
-# Two classes: the ends of DIVERGING, so "negative" reads the same in every picture of the page.
-BINARY_COLOURS = ("#e66100", "#1f6fb2")
 
 
 @dataclass(frozen=True)
@@ -119,39 +119,12 @@ def forward(net: Network, parameters: Sequence[float], X: np.ndarray) -> list[np
     return out
 
 
-# ---- the input plane ----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Plane:
-    """A square grid over the data's bounding box (padded by 10 %), sampled at pixel centres.
-    Row 0 is the top of the picture (largest x1), as images and SVG count rows."""
-
-    lo: tuple[float, float]
-    hi: tuple[float, float]
-    resolution: int
-
-    def points(self) -> np.ndarray:
-        """The (resolution**2, 2) grid points, row by row from the top."""
-        n = self.resolution
-        x0 = self.lo[0] + (np.arange(n) + 0.5) * (self.hi[0] - self.lo[0]) / n
-        x1 = self.hi[1] - (np.arange(n) + 0.5) * (self.hi[1] - self.lo[1]) / n
-        g0, g1 = np.meshgrid(x0, x1)
-        return np.column_stack([g0.ravel(), g1.ravel()])
-
-    def to_unit(self, X: np.ndarray) -> np.ndarray:  # noqa: N803
-        """Points as fractions of the plane's width and height, y down (0..1 inside)."""
-        lo, hi = np.array(self.lo), np.array(self.hi)
-        u = (np.asarray(X, dtype=float) - lo) / (hi - lo)
-        return np.column_stack([u[:, 0], 1.0 - u[:, 1]])
-
-
-def plane_for(X: np.ndarray, resolution: int) -> Plane:  # noqa: N803
-    """The grid the pictures use: the data's box padded by 10 % of its extent on every side."""
-    lo, hi = X.min(axis=0), X.max(axis=0)
-    pad = 0.1 * (hi - lo) + 1e-9
-    return Plane(
-        (float(lo[0] - pad[0]), float(lo[1] - pad[1])),
-        (float(hi[0] + pad[0]), float(hi[1] + pad[1])),
-        int(resolution),
+def _output_on(net: Network, parameters: Sequence[float], points: np.ndarray) -> np.ndarray:
+    """The network's output on many points, a block of rows at a time, so the hidden layers'
+    activations never exist for the whole plane at once (a 1000 x 1000 plane is a million)."""
+    block = 1 << 15
+    return np.concatenate(
+        [forward(net, parameters, points[k : k + block])[-1] for k in range(0, len(points), block)]
     )
 
 
@@ -176,11 +149,9 @@ class Reading:
 
     def classes(self, out: np.ndarray) -> np.ndarray | None:
         """Each row's class from the network's outputs (n, nout); None for regression."""
-        if self.kind == "classes":
-            return out.argmax(axis=1)
-        if self.kind == "binary":
-            return (out[:, 0] > self.threshold).astype(int)
-        return None
+        if self.kind == "regression":
+            return None
+        return reader().classes(out, self.threshold)
 
     def shade(self, out: np.ndarray) -> np.ndarray:
         """One byte per row for the output plane's colour table (see :func:`plane_colours`).
@@ -208,15 +179,13 @@ class Reading:
         """Fields whose zero level is the decision boundary (none for regression): the output
         minus the threshold; for several classes, each class's lead over the best other one
         (classes 0 .. K-2: every boundary touches one of them)."""
-        if self.kind == "binary":
-            return [out[:, 0] - self.threshold]
-        if self.kind == "classes":
-            margins = []
-            for k in range(out.shape[1] - 1):
-                others = np.delete(out, k, axis=1).max(axis=1)
-                margins.append(out[:, k] - others)
-            return margins
-        return []
+        if self.kind == "regression":
+            return []
+        return (
+            reader().margins(out, self.threshold)[1:]
+            if self.kind == "binary"
+            else (reader().margins(out, None)[:-1])
+        )
 
 
 def _byte(u: np.ndarray) -> np.ndarray:
@@ -236,7 +205,7 @@ def _labels(y: Any) -> tuple[np.ndarray | None, bool]:
         return None, False
     signed = bool(np.isin(flat, (-1.0, 1.0)).all())
     try:
-        return class_index(flat), signed
+        return reader().class_index(flat), signed
     except ValueError:
         return None, False
 
@@ -260,12 +229,14 @@ def read_outputs(
             )
         return Reading("classes", None, truth, max(n_outputs, int(truth.max()) + 1))
     if truth is not None and truth.max() <= 1:
-        if threshold is None:
-            every = np.concatenate([o[:, 0] for o in outputs])
-            threshold = 0.5 if bool(np.all((every >= 0) & (every <= 1))) else 0.0
-        return Reading("binary", float(threshold), truth, 2, signed=signed)
+        every = np.concatenate([o[:, 0] for o in outputs])
+        threshold = reader().threshold_for("pm1" if signed else "01", every, threshold)
+        return Reading("binary", threshold, truth, 2, signed=signed)
     target = np.asarray(y, dtype=float).reshape(-1)
+    target = target[np.isfinite(target)]  # nan or inf targets are left out (and said so)
     last = outputs[-1][:, 0][np.isfinite(outputs[-1][:, 0])]
+    if not target.size:
+        target = last if last.size else np.zeros(1)
     lo, hi = float(target.min()), float(target.max())
     if last.size:
         lo, hi = min(lo, float(np.percentile(last, 1))), max(hi, float(np.percentile(last, 99)))
@@ -296,7 +267,7 @@ def _wash(table: np.ndarray, strength: float) -> np.ndarray:
 def plane_colours(reading: Reading) -> np.ndarray:
     """The (256, 3) colour table for :meth:`Reading.shade` bytes."""
     if reading.kind == "binary":
-        return _wash(ramp((BINARY_COLOURS[0], "#ffffff", BINARY_COLOURS[1])), 0.6)
+        return _wash(ramp((class_colour(reading, 0), "#ffffff", class_colour(reading, 1))), 0.6)
     if reading.kind == "classes":
         levels = 256 // reading.n_classes
         table = np.full((256, 3), 255, dtype=np.uint8)
@@ -308,10 +279,8 @@ def plane_colours(reading: Reading) -> np.ndarray:
 
 
 def class_colour(reading: Reading, k: int) -> str:
-    """The colour of class k: orange / blue for two classes, Okabe-Ito for more."""
-    if reading.kind == "binary":
-        return BINARY_COLOURS[k]
-    return CLASS_COLOURS[k % len(CLASS_COLOURS)]
+    """The colour of class k, as every picture draws it (``nn.outputs.class_colour``)."""
+    return reader().class_colour(k)
 
 
 # ---- neuron heat maps ---------------------------------------------------------------------------
@@ -377,7 +346,9 @@ def _crossing(f: np.ndarray, key: tuple[str, int, int]) -> tuple[float, float]:
     kind, i, j = key
     p = f[i, j]
     q = f[i, j + 1] if kind == "h" else f[i + 1, j]
-    t = 0.5 if p == q else min(1.0, max(0.0, p / (p - q)))
+    with np.errstate(over="ignore", invalid="ignore"):  # fields near 1e308: p - q overflows
+        t = 0.5 if p == q else p / (p - q)
+    t = 0.5 if not math.isfinite(t) else min(1.0, max(0.0, float(t)))
     return (j + t, float(i)) if kind == "h" else (float(j), i + t)
 
 
@@ -438,6 +409,31 @@ class Frames:
     neuron_shade: list[list[np.ndarray]] | None = None
     neuron_range: list[list[np.ndarray]] | None = None
 
+    @property
+    def drawn(self) -> np.ndarray:
+        """Which samples the plane can draw: a finite row of X and, for a regression, a finite
+        target (class labels are always finite)."""
+        ok = np.isfinite(self.X).all(axis=1)
+        if self.reading.kind == "regression":
+            ok &= np.isfinite(self.y.reshape(len(self.X), -1)).all(axis=1)
+        return ok
+
+    def left_out(self) -> str:
+        """What the pictures leave out, in words ("" when nothing)."""
+        rows = int((~np.isfinite(self.X).all(axis=1)).sum())
+        targets = 0
+        if self.reading.kind == "regression":
+            targets = int((~np.isfinite(self.y.reshape(len(self.X), -1)).all(axis=1)).sum())
+        parts = []
+        if rows:
+            parts.append(f"{rows} row{'s' if rows > 1 else ''} of X with nan or inf")
+        if targets:
+            parts.append(f"{targets} target{'s' if targets > 1 else ''} that "
+                         f"{'are' if targets > 1 else 'is'} not a finite number")  # fmt: skip
+        return " and ".join(parts) + (
+            f" {'are' if rows + targets > 1 else 'is'} not drawn" if parts else ""
+        )
+
 
 def as_matrix(X: Any, who: str) -> np.ndarray:  # noqa: N803
     """The inputs as an (n, d) float array, or a ValueError naming the bad shape."""
@@ -466,6 +462,38 @@ def snapshots_of(history: Any, net: Network, who: str) -> list[Any]:
     return snaps
 
 
+# The most heat-map pixels (one byte each) a page or an animation holds over all its frames, and
+# the most one snapshot's neuron maps may have (computed as floats before they become bytes):
+# a page of 101 snapshots of a 2-32-32-3 network at the default resolutions holds about 5 M.
+MAX_PIXELS = 40_000_000
+MAX_MAP_PIXELS = 4_000_000
+
+
+def _check_size(
+    net: Network, snapshots: int, resolution: int, neuron_resolution: int | None, who: str
+) -> None:
+    """A clear error before any work when the pictures would not fit the bounds above."""
+    neurons = sum(net.sizes[1:])
+    maps = neurons * neuron_resolution**2 if neuron_resolution else 0
+    total = snapshots * (resolution**2 + maps)
+    if maps <= MAX_MAP_PIXELS and total <= MAX_PIXELS:
+        return
+    what = f"{resolution}x{resolution} output plane"
+    if maps:
+        what += f" + {neurons} neuron maps of {neuron_resolution}x{neuron_resolution}"
+    room = min(MAX_MAP_PIXELS, MAX_PIXELS / snapshots - resolution**2) / neurons
+    fix = (
+        f"lower neuron_resolution to {int(room**0.5)} or less"
+        if maps and room >= 4
+        else "lower resolution"
+    )
+    raise ValueError(
+        f"{who}: {snapshots} snapshots x ({what}) is {total:,} pixels, more than a page holds "
+        f"({MAX_PIXELS:,} in all, {MAX_MAP_PIXELS:,} neuron-map pixels a snapshot); {fix}, or "
+        "keep fewer snapshots (fit(..., record=k) with a larger k)"
+    )
+
+
 def compute_frames(
     model: Any,
     history: Any,
@@ -475,12 +503,18 @@ def compute_frames(
     neuron_resolution: int | None = 24,
     threshold: float | None = None,
     who: str = "training_html",
+    picks: Sequence[int] | None = None,
 ) -> Frames:
-    """Every picture's numbers at every snapshot; planes only for 2-D inputs, neuron maps only
-    when ``neuron_resolution`` is not None. The model is only read (its structure and parameter
-    order), never run or changed."""
+    """Every picture's numbers at every snapshot (or only at the snapshots ``picks`` names: the
+    frames an animation draws); planes only for 2-D inputs, neuron maps only when
+    ``neuron_resolution`` is not None. The outputs on X are read at every snapshot, so the
+    threshold is the same whichever frames are drawn. Planes are computed one snapshot at a
+    time and kept as bytes; the pictures of all frames together are bounded by
+    :data:`MAX_PIXELS` and one snapshot's neuron maps by :data:`MAX_MAP_PIXELS`, or a
+    ValueError says which argument to lower. The model is only read (its structure and
+    parameter order), never run or changed."""
     net = network(model, who)
-    snaps = snapshots_of(history, net, who)
+    every = snapshots_of(history, net, who)
     X = as_matrix(X, who)  # noqa: N806
     if X.shape[1] != net.sizes[0]:
         raise ValueError(f"{who}: X has {X.shape[1]} columns, the model {net.sizes[0]} inputs")
@@ -491,11 +525,16 @@ def compute_frames(
             continue
         if isinstance(n, bool) or not isinstance(n, int) or not 2 <= n <= 1000:
             raise ValueError(f"{who}: {name} must be an int in 2..1000, got {n!r}")
-    outputs = [forward(net, s.parameters, X)[-1] for s in snaps]
+    with np.errstate(invalid="ignore"):
+        every_out = [forward(net, s.parameters, X)[-1] for s in every]
+    reading = read_outputs(y, every_out, net.sizes[-1], threshold)
+    picks = list(range(len(every))) if picks is None else list(picks)
+    snaps = [every[i] for i in picks]
+    outputs = [every_out[i] for i in picks]
     planar = X.shape[1] == 2
-    plane = plane_for(X, resolution) if planar else None
-    grid_out = [forward(net, s.parameters, plane.points())[-1] for s in snaps] if plane else []
-    reading = read_outputs(y, outputs + grid_out, net.sizes[-1], threshold)
+    if planar:
+        _check_size(net, len(snaps), resolution, neuron_resolution, who)
+    plane = reader().plane_for(X, resolution) if planar else None
     wrong = []
     for out in outputs:
         classes = reading.classes(out)
@@ -507,15 +546,23 @@ def compute_frames(
         return frames
     n = plane.resolution
     frames.plane = plane
-    frames.plane_shade = [reading.shade(out) for out in grid_out]
-    # Grid points sit at pixel centres: half a pixel in, so the lines meet the picture.
-    frames.boundaries = [
-        [(line + 0.5) / n for m in reading.margins(out) for line in level_lines(m.reshape(n, n))]
-        for out in grid_out
-    ]
+    frames.plane_shade, frames.boundaries = [], []
+    points = plane.points()
+    for s in snaps:  # one snapshot at a time: only its bytes and lines are kept
+        out = _output_on(net, s.parameters, points)
+        frames.plane_shade.append(reading.shade(out))
+        # Grid points sit at pixel centres: half a pixel in, so the lines meet the picture.
+        frames.boundaries.append(
+            [
+                (line + 0.5) / n
+                for m in reading.margins(out)
+                for line in level_lines(m.reshape(n, n))
+            ]
+        )
+        del out
     if neuron_resolution is None:
         return frames
-    small = plane_for(X, neuron_resolution)
+    small = reader().plane_for(X, neuron_resolution)
     frames.neuron_plane = small
     shades: list[list[np.ndarray]] = [[] for _ in net.activations]
     ranges: list[list[np.ndarray]] = [[] for _ in net.activations]

@@ -137,7 +137,10 @@ def plane_svg(frames: Frames) -> str:
         if reading.truth is not None
         else _regression_colours(frames)
     )
+    drawn = frames.drawn
     for i, ((u, v), colour) in enumerate(zip(unit, colours)):
+        if not drawn[i]:
+            continue
         points.append(
             f'<circle class="pt" data-i="{i}" cx="{_f(left + u * side)}" cy="{_f(top + v * side)}" '
             f'r="4.6" fill="{colour}"/>'
@@ -182,7 +185,9 @@ def _regression_colours(frames: Frames) -> list[str]:
     """Each sample's colour on the regression surface's scale (its target, not the prediction)."""
     reading = frames.reading
     table = plane_colours(reading)
-    target = frames.y.reshape(-1)
+    target = np.nan_to_num(
+        frames.y.reshape(-1), nan=reading.lo, posinf=reading.hi, neginf=reading.lo
+    )
     idx = np.clip(np.round((target - reading.lo) / (reading.hi - reading.lo) * 255), 0, 255)
     return [_hex(table[int(k)]) for k in idx]
 
@@ -267,7 +272,7 @@ def curves_svg(frames: Frames, data: dict) -> str:
     with exactly its parameters; the marker positions go into ``data["marks"]``."""
     snaps = frames.snapshots
     epochs = [s.epoch for s in snaps]
-    panels = [("loss", [s.loss for s in snaps])]
+    panels = [("loss after the epoch", [s.loss for s in snaps])]
     names = list(snaps[0].metrics)
     if names:
         panels.append((names[0], [s.metrics.get(names[0], math.nan) for s in snaps]))

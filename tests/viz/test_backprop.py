@@ -187,7 +187,7 @@ def test_page_writes_the_chain_rule_in_words(tmp_path):
     lines = [line for f in data["frames"] for line in f["lines"]]
     assert "d.grad += ∂L/∂d · L.grad = -2.0000 · 1.0000 = -2.0000" in lines
     assert "a.grad += ∂e/∂a · e.grad = -3.0000 · -2.0000 = 6.0000" in lines
-    assert data["frames"][1]["rule"].startswith("mul: a * b")
+    assert data["frames"][1]["rule"].startswith("*: a * b")  # the op table's display name
 
 
 def test_page_svg_tags_every_value_grad_and_lays_out_the_final_sums(tmp_path):
@@ -412,3 +412,39 @@ def test_steps_skip_nodes_no_gradient_reaches_as_the_sweep_does():
     data = json.loads(_Page(page.html).scripts["backprop-data"])
     assert len(data["frames"]) == 3
     assert "hidden.grad: nothing flows back from" in data["frames"][2]["lines"][0]
+
+
+def test_one_display_name_per_op_in_the_table_the_page_and_the_graph():
+    import io
+    import json
+    import re
+
+    from autograd.ops import OPS
+    from viz.dot import op_name
+
+    from .conftest import node_texts
+
+    x = Value(0.5, "x")
+    y = (x.leaky_relu(0.01) + x.sigmoid() * x.relu() - x.tanh()) ** 2
+    y.label = "y"
+    y.backward()
+    order = topological_order(y)
+    made = [v for v in order if v.op]
+    names = {v.op: OPS[v.op].describe(v.arg) for v in made}
+    assert names["leaky_relu"] == "LeakyReLU(0.01)" and names["sigmoid"] == "σ"
+    buf = io.StringIO()
+    viz.print_backward(y, file=buf)
+    table_ops = {
+        line[6:].split()[1] for line in buf.getvalue().splitlines()[3:] if line[:4].strip()
+    }
+    assert table_ops == set(names.values())
+    graph_ops = {t[0] for i, t in node_texts(viz.draw_dot(y).svg()).items() if i.startswith("op")}
+    assert {g.replace("&#45;", "-") for g in graph_ops} == set(names.values())
+    page = viz.backprop_html(y)
+    data = json.loads(re.search(r'id="backprop-data">(.*?)</script>', page.html, re.S)[1])
+    rules = {f["rule"].split(":")[0] for f in data["frames"][1:]}
+    assert rules == set(names.values())
+    text = " ".join(f["title"] + f["rule"] for f in data["frames"])
+    for op, shown in names.items():  # the page said leaky_relu(x) and sigmoid(x)
+        assert op == shown or f"{op}(" not in text, op
+    assert all(op_name(v) == names[v.op] for v in made)

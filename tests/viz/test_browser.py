@@ -274,3 +274,105 @@ def test_a_collapsed_page_steps_box_by_box_in_the_browser(browser, tmp_path):
         assert text.endswith(fmt(order[i].grad))
     current = browser.find_elements(By.CSS_SELECTOR, "g.node.current")
     assert [el.get_attribute("id") for el in current] == ["g0"]  # the first layer's first box
+
+
+# ---- readable on open at any size (#22.1) --------------------------------------------------------
+
+
+def _xor_graph() -> Value:
+    """The tutorial's 3-4-1 sigmoid network on one sample: the xor demo's page (34 steps)."""
+    import sys
+    from pathlib import Path
+
+    demos = str(Path(__file__).resolve().parents[2] / "demos")
+    if demos not in sys.path:
+        sys.path.insert(0, demos)
+    from tutorial_xor import forward_pass, tutorial_network
+
+    return forward_pass(tutorial_network(0), [0.0, 1.0, 1.0], 1.0)
+
+
+def _forty_nodes() -> Value:
+    """A graph of about forty boxes: a 2-3-1 tanh MLP's squared error, uncollapsed."""
+    return scoped_mlp((2, 3, 1))
+
+
+def _text_px(driver) -> float:
+    """The smallest box text on the page in px, measured from the DOM (font size x zoom)."""
+    return driver.execute_script(
+        "return Math.min(...[...document.querySelectorAll('#graph g.node text')].map(t =>"
+        " parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a));"
+    )
+
+
+@pytest.mark.parametrize(
+    "build, steps",
+    [(_lecture_neuron, 5), (_xor_graph, 34), (_forty_nodes, None)],
+    ids=["lecture-neuron", "xor-34-steps", "forty-nodes"],
+)
+def test_the_page_opens_readable_and_follows_every_step(browser, tmp_path, build, steps):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    root = build()
+    n_nodes = len(topological_order(root))
+    n_steps = len(list(viz.backward_steps(root)))
+    assert steps is None or n_steps == steps
+    assert steps is not None or 30 <= n_nodes + n_steps <= 60  # boxes: Values and their ops
+    browser.get("file://" + os.fspath(viz.backprop_html(root, tmp_path / "bp.html")))
+    assert browser.execute_script("return innerWidth") <= 1400
+    assert _text_px(browser) >= 10.95  # readable at load (~11 px), however big the graph
+    # The graph panel uses the window's height.
+    box = _rect(browser, "#graph")
+    assert box["bottom"] - box["top"] > 0.6 * browser.execute_script("return innerHeight")
+    area = _visible_area(browser)
+    assert _inside(_rect(browser, f"#v{topological_order(root).index(root)}"), area)
+    order = topological_order(root)
+    body = browser.find_element(By.TAG_NAME, "body")
+    for step in viz.backward_steps(root):
+        body.send_keys(Keys.ARROW_RIGHT)
+        area = _visible_area(browser)
+        i = order.index(step.node)
+        assert _inside(_rect(browser, f"#v{i}"), area), (step.node, "current node")
+        for s in step.shares:  # the inputs it hands grads to
+            j = order.index(s.input)
+            assert _inside(_rect(browser, f"#v{j}"), area), (step.node, "input", s.input)
+        # The grads table marks the rows that change and scrolls them into its view.
+        rows = browser.execute_script(
+            "const s = document.querySelector('.table-scroll').getBoundingClientRect();"
+            "const head = document.querySelector('#grads thead').getBoundingClientRect().height;"
+            "return [...document.querySelectorAll('#grads tr.fresh, #grads tr.current')].map(tr =>"
+            " { const r = tr.getBoundingClientRect();"
+            "   return [tr.dataset.node, r.top >= s.top + head - 1 && r.bottom <= s.bottom + 1"
+            "           && r.bottom <= innerHeight + 1]; });"
+        )
+        changed = {str(order.index(s.input)) for s in step.shares} | {str(i)}
+        assert {node for node, _ in rows} == changed
+        assert all(seen for _, seen in rows), (step.node, rows)
+    # The whole graph is one key away.
+    body.send_keys("0")
+    area = _visible_area(browser)
+    assert _inside(_rect(browser, "#graph svg"), area, slack=2.0)
+    assert browser.get_log("browser") == []
+
+
+def test_the_controls_stay_on_one_line_down_to_800_px(browser, tmp_path):
+    page = viz.backprop_html(_lecture_neuron(), tmp_path / "bp.html")
+    try:
+        for width in (1200, 900, 800):
+            browser.set_window_size(width, 900)
+            browser.get("file://" + os.fspath(page))
+            heights = browser.execute_script(
+                "return [...document.querySelectorAll('#controls button')]"
+                ".map(b => b.getBoundingClientRect()).map(r => [r.top, r.height, r.width]);"
+            )
+            tops = {round(top) for top, _, _ in heights}
+            assert len(tops) == 1, (width, heights)  # one line
+            assert all(h < 40 for _, h, _ in heights), (width, heights)
+            widths = browser.execute_script(
+                "return ['prev', 'play', 'next'].map(id => document.getElementById(id))"
+                ".map(b => b.scrollWidth - b.clientWidth);"
+            )
+            assert widths == [0, 0, 0], (width, widths)  # no label squeezed
+    finally:
+        browser.set_window_size(1400, 1000)

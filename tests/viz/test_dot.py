@@ -262,3 +262,77 @@ def test_digraph_render_writes_svg_and_png_without_system_graphviz(no_system_gra
     assert not (tmp_path / "graph").exists()  # cleanup removed the DOT source
     out = g.render(outfile=tmp_path / "g.svg", format="svg")
     assert "<svg" in (tmp_path / "g.svg").read_text()
+
+
+def _across(svg: str, rankdir: str) -> dict[str, float]:
+    """Each node's position across the flow (y for LR, x for TB), by its id."""
+    import xml.etree.ElementTree as ET
+
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    out = {}
+    for g in ET.fromstring(svg.encode()).iterfind(".//s:g[@class='node']", ns):
+        first = g.find(".//s:text", ns)
+        if first is not None:
+            out[g.get("id")] = float(first.get("y" if rankdir == "LR" else "x"))
+    return out
+
+
+@pytest.mark.parametrize("rankdir", ["LR", "TB"])
+def test_neurons_are_drawn_in_index_order_collapsed_and_open(rankdir):
+    from nn import MLP
+
+    model = MLP(2, [16, 16, 1], seed=0)
+    out = model([0.5, -0.5])
+    svg = viz.draw_dot(out, collapse="neuron", params=model, rankdir=rankdir).svg()
+    texts, at = node_texts(svg), _across(svg, rankdir)
+    for layer in (0, 1):
+        boxes = {int(t[0].split("N")[-1]): box for box, t in texts.items()
+                 if t and t[0].startswith(f"L{layer}·N")}  # fmt: skip
+        assert sorted(boxes) == list(range(16))
+        positions = [at[boxes[k]] for k in range(16)]
+        assert positions == sorted(positions), (layer, positions)
+    # Drawn open: each neuron's output Value, in index order too.
+    model = MLP(3, [4, 1], seed=0)
+    out = model([0.5, -0.5, 1.0])
+    hidden = [v for v in topological_order(out) if v.op == "tanh" or v.op == "relu"]
+    svg = viz.draw_dot(out, rankdir=rankdir).svg()
+    order, at = topological_order(out), _across(svg, rankdir)
+    last = {}
+    for v in order:
+        if v.scope and len(v.scope) == 3 and v.scope[1] == "Layer:layers.0":
+            last[v.scope[2]] = order.index(v)
+    positions = [at[f"v{last[f'Neuron:neurons.{j}']}"] for j in range(4)]
+    assert positions == sorted(positions), positions
+    assert hidden  # the network has a hidden layer to order
+
+
+@pytest.mark.parametrize("rankdir", ["LR", "TB"])
+def test_a_convolutions_pixels_are_drawn_in_grid_order(rankdir):
+    import random
+    import re
+
+    from nn import Conv2d, MaxPool2d
+
+    rng = random.Random(0)
+    conv, pool = Conv2d(1, 8, 3, padding=1, seed=0), MaxPool2d(2)
+    image = [[[rng.random() for j in range(8)] for i in range(8)]]  # as the digits demo's
+    out = pool(conv(image))[5][1][1]  # one pooled output: a 4 x 4 patch of pixels feeds it
+    svg = viz.draw_dot(out, collapse="neuron", params=conv, rankdir=rankdir).svg()
+    import xml.etree.ElementTree as ET
+
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    at = {}
+    for g in ET.fromstring(svg.encode()).iterfind(".//s:g[@class='node']", ns):
+        texts = [t for t in g.iterfind(".//s:text", ns)]
+        m = texts and re.fullmatch(r"x\[0,(\d+),(\d+)\]", texts[0].text or "")
+        if m:
+            at[int(m[1]), int(m[2])] = (float(texts[0].get("x")), float(texts[0].get("y")))
+    assert len(at) == 16
+    rows, cols = sorted({i for i, _ in at}), sorted({j for _, j in at})
+    flow = 0 if rankdir == "LR" else 1  # the coordinate along the flow: x for LR, y for TB
+    for i in rows:  # along a row, columns in order, along the flow
+        line = [at[i, j][flow] for j in cols]
+        assert all(a < b for a, b in zip(line, line[1:])), (i, line)  # a grid, not a column
+    for j in cols:  # down a column, rows in order, across the flow
+        line = [at[i, j][1 - flow] for i in rows]
+        assert all(a < b for a, b in zip(line, line[1:])), (j, line)

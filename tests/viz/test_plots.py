@@ -13,7 +13,7 @@ import pytest
 import viz
 from autograd import Value
 from autograd.grad_mode import is_grad_enabled
-from viz.plots import class_index, classify
+from nn.outputs import predict_points
 
 np = pytest.importorskip("numpy")
 pytest.importorskip("matplotlib")
@@ -121,13 +121,13 @@ def test_an_nn_mlp_plots_the_same_either_way(tmp_path):
     nn = pytest.importorskip("nn")
     mlp = nn.MLP(2, [6, 1], activation="tanh", output_activation="tanh", seed=0)
     X, y = _blobs(40)
-    fast = viz.plots._predict_grid(mlp, X)
+    fast = predict_points(mlp, X)
 
     class OnlyCallable:
         def __call__(self, x):
             return mlp(x)
 
-    slow = viz.plots._predict_grid(OnlyCallable(), X)
+    slow = predict_points(OnlyCallable(), X)
     assert fast.shape == slow.shape == (40, 1)
     assert np.allclose(fast, slow, atol=1e-12)
     _decodes(viz.plot_decision_boundary(mlp, X, y, tmp_path / "mlp.png", resolution=40))
@@ -140,18 +140,6 @@ def test_decision_boundary_rejects_wrong_shapes_and_labels(tmp_path):
         viz.plot_decision_boundary(Vectorised(), np.c_[X, X], y, tmp_path / "x.png")
     with pytest.raises(ValueError, match="class indices"):
         viz.plot_decision_boundary(Vectorised(), X, y * 0.5, tmp_path / "x.png")
-
-
-def test_classify_thresholds_probabilities_at_half_and_scores_at_zero():
-    probs = np.array([[0.2], [0.7], [0.5]])
-    classes, column, threshold = classify(probs)
-    assert threshold == 0.5 and classes.tolist() == [0, 1, 0] and column is not None
-    classes, _, threshold = classify(np.array([[-0.3], [0.2], [1.7]]))
-    assert threshold == 0.0 and classes.tolist() == [0, 1, 1]
-    classes, column, threshold = classify(np.array([[0.1, 0.9, 0.0], [2.0, 1.0, 3.0]]))
-    assert classes.tolist() == [1, 2] and column is None and threshold is None
-    assert class_index([-1, 1, 1]).tolist() == [0, 1, 1]
-    assert class_index([0, 2, 1]).tolist() == [0, 2, 1]
 
 
 def test_missing_matplotlib_says_how_to_install_it(tmp_path, monkeypatch):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import io
 import os
+import re
 
 import pytest
 
@@ -53,7 +54,7 @@ def test_png_decodes_with_dark_text_at_a_sensible_size(tmp_path):
 def test_huge_pictures_are_scaled_down_not_refused(monkeypatch):
     image = pytest.importorskip("PIL.Image")
     monkeypatch.setattr(layout, "MAX_PIXELS", 1_000_000)  # small, so the test is quick
-    svg = '<svg width="3000pt" height="1500pt" viewBox="0 0 3000 1500"></svg>'
+    svg = '<svg width="4000px" height="2000px" viewBox="0 0 3000 1500"></svg>'
     png = image.open(io.BytesIO(layout.png_from_svg(svg)))
     assert png.size[0] * png.size[1] <= 1_000_000 * 1.01 and png.size[0] == 2 * png.size[1]
 
@@ -197,3 +198,45 @@ def test_a_system_graphviz_takes_over_when_present(tmp_path, shallow_engine):
     viz.render(_chain(201), tmp_path / "chain.svg")
     svg = (tmp_path / "chain.svg").read_text()
     assert svg.count('class="node"') == 201 + 100 and 'font-family="Arimo,' in svg
+
+
+def test_render_of_a_number_names_the_call_and_the_argument(tmp_path):
+    with pytest.raises(TypeError, match=r"render: root_or_digraph must be a Value, got float 3.0"):
+        viz.render(3.0, tmp_path / "x.png")
+    with pytest.raises(TypeError, match="render: nothing to draw, got None"):
+        viz.render(None, tmp_path / "x.png")
+
+
+def test_the_same_figure_gives_the_same_bytes_and_resvg_reads_every_svg(tmp_path):
+    import subprocess
+    import sys
+
+    resvg_py = pytest.importorskip("resvg_py")
+    viz.render(micrograd_example(), tmp_path / "a.svg")
+    for _ in range(3):  # the embedded engine's gradient counter moves on between drawings
+        viz.draw_dot(scoped_mlp()).svg()
+    viz.render(micrograd_example(), tmp_path / "b.svg")
+    a, b = (tmp_path / "a.svg").read_bytes(), (tmp_path / "b.svg").read_bytes()
+    assert a == b and b"_l_0" in a
+    script = (
+        "import sys; sys.path.insert(0, 'tests/..'); import viz; "
+        "from tests.viz.conftest import micrograd_example; "
+        f"viz.render(micrograd_example(), {str(tmp_path / 'c.svg')!r})"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=os.getcwd())
+    assert (tmp_path / "c.svg").read_bytes() == a  # another process, the same bytes
+    assert re.search(rb'<svg width="[\d.]+px" height="[\d.]+px"', a)
+    for svg in (a, viz.draw_dot(scoped_mlp(), collapse="neuron").svg().encode()):
+        png = resvg_py.svg_to_bytes(svg_string=svg.decode())  # refused sizes in pt
+        assert bytes(png[:8]) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_resvg_converts_every_svg_in_the_docs():
+    from pathlib import Path
+
+    resvg_py = pytest.importorskip("resvg_py")
+    svgs = sorted((Path(__file__).resolve().parents[2] / "docs").glob("*.svg"))
+    assert svgs
+    for path in svgs:
+        png = resvg_py.svg_to_bytes(svg_string=path.read_text(encoding="utf-8"))
+        assert bytes(png[:8]) == b"\x89PNG\r\n\x1a\n", path.name

@@ -84,7 +84,7 @@ def test_pyplot_state_is_untouched():
         ("wide", {}, "needs 2-D inputs to draw the output plane, got 5 features"),
         ("moons", {"path": "t.png"}, "path must end in .gif or .mp4, got 't.png'"),
         ("moons", {"max_frames": 1}, "max_frames must be an int >= 2, got 1"),
-        ("moons", {"fps": 0}, "fps must be > 0, got 0"),
+        ("moons", {"fps": 0}, "fps must be a number from 0.01 to 100 .frames a second., got 0"),
     ],
 )
 def test_bad_arguments_are_named(kind, kwargs, error):

@@ -179,6 +179,45 @@ def test_a_diverged_snapshot_loads_cleanly(browser, tmp_path):  # noqa: F811
     body = load(browser, viz.training_html(*diverged(), resolution=30), tmp_path)
     for _ in range(3):
         body.send_keys(Keys.ARROW_RIGHT)
-    assert "loss NaN" in browser.find_element("id", "status").text
+    assert "loss after epoch 3: NaN" in browser.find_element("id", "status").text
     body.send_keys(Keys.ARROW_RIGHT)
     assert browser.get_log("browser") == []
+
+
+@pytest.mark.parametrize("sizes", [(2, 16, 16, 1), (2, 32, 32, 3)], ids=["2-16-16-1", "2-32-32-3"])
+def test_the_page_fits_1400x1000_without_a_vertical_scroll(browser, tmp_path, sizes):  # noqa: F811
+    from .test_training_data import drifting
+
+    model, history, X, y = drifting(sizes, snapshots=21)  # noqa: N806
+    if sizes[-1] > 1:
+        y = [i % sizes[-1] for i in range(len(X))]
+    load(browser, viz.training_html(model, history, X, y), tmp_path)
+    sizes_now = browser.execute_script(
+        "return [document.documentElement.scrollHeight, innerHeight, innerWidth]"
+    )
+    assert sizes_now[2] <= 1400 and sizes_now[0] <= sizes_now[1], sizes_now
+    # The controls, the diagram and the plane are all in the window.
+    for selector in ("#controls", "#diagram", "#plane", "#curves"):
+        box = browser.execute_script(
+            "const r = document.querySelector(arguments[0]).getBoundingClientRect();"
+            "return [r.top, r.bottom, r.height];",
+            selector,
+        )
+        tall = 30 if selector == "#controls" else 100
+        assert box[0] >= 0 and box[1] <= sizes_now[1] + 1 and box[2] > tall, (selector, box)
+
+
+def test_the_controls_stay_on_one_line_down_to_800_px(browser, tmp_path):  # noqa: F811
+    model, history, X, y = trained()  # noqa: N806
+    page = viz.training_html(model, history, X, y)
+    try:
+        for width in (1200, 900, 800):
+            browser.set_window_size(width, 900)
+            load(browser, page, tmp_path)
+            tops = browser.execute_script(
+                "return [...document.querySelectorAll('#controls button')]"
+                ".map(b => Math.round(b.getBoundingClientRect().top));"
+            )
+            assert len(set(tops)) == 1, (width, tops)
+    finally:
+        browser.set_window_size(1400, 1000)

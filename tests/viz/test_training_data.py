@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from nn import MLP, SGD, Adam, cross_entropy, datasets, fit, hinge, mse
+from nn.outputs import Plane
 from nn.train import History, Snapshot
 from viz.training_data import (
-    Plane,
     compute_frames,
     forward,
     layers_at,
@@ -328,3 +328,53 @@ def test_bad_arguments_are_named(change, error):
 )
 def test_axis_ticks_are_round_numbers(lo, hi, ticks):
     assert nice_ticks(lo, hi) == pytest.approx(ticks)
+
+
+# ---- bounded work and memory (#20.7) -------------------------------------------------------------
+
+
+def test_a_101_snapshot_page_of_the_demos_sizes_stays_small(tmp_path):
+    import tracemalloc
+
+    import viz
+
+    model, history, X, y = drifting((2, 32, 32, 3), snapshots=101)  # noqa: N806
+    y = [i % 3 for i in range(len(X))]
+    tracemalloc.start()
+    try:
+        page = viz.training_html(model, history, X, y)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 200e6, f"{peak / 1e6:.0f} MB"
+    assert len(page.html) < 20e6
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [({"neuron_resolution": 1000}, "neuron_resolution"), ({"resolution": 1000}, "resolution")],
+)
+def test_pictures_beyond_the_bound_are_refused_at_once_naming_the_argument(kwargs, name):
+    import time
+
+    import viz
+
+    model, history, X, y = drifting((2, 16, 16, 1), snapshots=101 if name == "resolution" else 21)  # noqa: N806
+    start = time.perf_counter()
+    with pytest.raises(
+        ValueError, match=rf"training_html: .* pixels, more than a page holds .*lower {name}"
+    ):
+        viz.training_html(model, history, X, y, **kwargs)
+    assert time.perf_counter() - start < 5.0  # refused before the work, not after
+
+
+def test_the_animation_computes_only_the_frames_it_draws(monkeypatch):
+    import viz
+    from viz import training_data
+
+    model, history, X, y = drifting((2, 8, 1), snapshots=1001)  # noqa: N806
+    planes = []
+    real = training_data._output_on
+    monkeypatch.setattr(training_data, "_output_on", lambda *a: planes.append(1) or real(*a))
+    gif = viz.training_animation(model, history, X, y, max_frames=20, resolution=40)
+    assert gif.frames == 20 and len(planes) == 20
