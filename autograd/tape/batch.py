@@ -132,6 +132,15 @@ class BatchTape:
                 p.data = x
         self._loaded = False
 
+    def to_torch(self) -> Any:
+        """The model (not the loss) as a ``torch.nn.Module`` on batches (needs torch; see
+        :mod:`autograd.tape.to_torch`), its parameters first synced into the Values."""
+        from .to_torch import to_torch
+
+        self.sync()
+        rec = self.recording
+        return to_torch(rec, [self._sample_shape], self.out_key, len(rec.guards))
+
     def _program(self) -> Program:
         if self.program is None:
             raise RuntimeError("BatchTape: call it on a batch first (nothing is traced yet)")
