@@ -80,37 +80,56 @@ class TracedModule(torch.nn.Module):
         super().__init__()
         self.arg_keys, self.out_key, self.values = tuple(arg_keys), out_key, values
         inputs = sorted(rows.inputs)
-        params = sorted(rows.params)
-        literals = sorted(rows.literals)
-        position = {node: k for k, node in enumerate([*inputs, *params, *literals])}
+        fixed = [*sorted(rows.params), *sorted(rows.literals)]
+        # Two tensors hold the nodes: ``b`` those that depend on the arguments, one column per
+        # sample; ``u`` the rest (parameters, literals, and what is computed from them alone),
+        # one column that broadcasts against the batch, so no weight is copied per sample.
+        where = {i: (True, k) for k, i in enumerate(inputs)}
+        where.update((i, (False, k)) for k, i in enumerate(fixed))
+        count = {True: len(inputs), False: len(fixed)}
         self.register_buffer("input_columns", _index([rows.inputs[i] for i in inputs]), False)
         self.theta = torch.nn.Parameter(torch.tensor([v.data for v in values], dtype=torch.float64))
-        self.register_buffer(
-            "literal_values", torch.tensor([rows.literals[i] for i in literals]), False
-        )
-        # Rows by (depth, op, number of inputs), the depths in order: one torch call a group.
+        literals = [rows.literals[i] for i in sorted(rows.literals)]
+        self.register_buffer("literal_values", torch.tensor(literals, dtype=torch.float64), False)
+        # Rows by depth, op, and which inputs are batched, the depths in order: one gather and
+        # one torch call a group.
         depth: dict[int, int] = {}
-        groups: dict[tuple[int, str, int], list[Any]] = {}
+        groups: dict[tuple[int, str, tuple[bool, ...]], list[Any]] = {}
         for row in rows:
             d = depth[row.out] = 1 + max((depth.get(i, 0) for i in row.inputs), default=0)
-            groups.setdefault((d, row.op, len(row.inputs)), []).append(row)
-        self.levels: list[list[tuple[str, int, int]]] = []
-        next_position = len(position)
-        for j, ((d, name, k), group) in enumerate(sorted(groups.items(), key=lambda g: g[0][0])):
+            mask = tuple(where[i][0] for i in row.inputs)
+            groups.setdefault((d, row.op, mask), []).append(row)
+            where[row.out] = (any(mask), -1)  # its row is known once its group is placed
+        self.levels: list[list[tuple[str, int, bool, list[tuple[bool, int]], Any]]] = []
+        for j, ((d, name, mask), group) in enumerate(sorted(groups.items(), key=lambda g: g[0][0])):
             if d > len(self.levels):
                 self.levels.append([])
-            self.levels[-1].append((name, j, k))
-            self.register_buffer(
-                f"ins{j}", _index([position[i] for r in group for i in r.inputs]), False
-            )
+            for batched in (True, False):
+                columns = [c for c, m in enumerate(mask) if m == batched]
+                index = [[where[r.inputs[c]][1] for c in columns] for r in group]
+                self.register_buffer(f"{'bu'[not batched]}{j}", _index(index, len(columns)), False)
+            seen = {True: 0, False: 0}
+            order = []
+            for m in mask:
+                order.append((m, seen[m]))
+                seen[m] += 1
+            pairs = self._pairs(j, order) if name == "dot" else None
+            self.levels[-1].append((name, j, any(mask), order, pairs))
             if OPS[name].has_arg:
                 consts = torch.tensor([[float(r.const)] for r in group], dtype=torch.float64)
                 self.register_buffer(f"const{j}", consts, False)
             for r in group:
-                position[r.out] = next_position
-                next_position += 1
-        self.register_buffer("output_rows", _index([position[i] for i in rows.outputs]), False)
-        self.n_rows = next_position - len(inputs) - len(params) - len(literals)
+                batched = any(mask)
+                where[r.out] = (batched, count[batched])
+                count[batched] += 1
+        outs = [where[i] for i in rows.outputs]
+        self.register_buffer("out_b", _index([k for batched, k in outs if batched]), False)
+        self.register_buffer("out_u", _index([k for batched, k in outs if not batched]), False)
+        ranks = sorted(range(len(outs)), key=lambda o: not outs[o][0])  # batched ones first
+        self.register_buffer(
+            "out_order", _index(sorted(range(len(outs)), key=ranks.__getitem__)), False
+        )
+        self.n_rows = len(depth)
         self.constant_ops = {name for _, name, _ in groups if _passes_no_gradient(name)}
 
     def forward(self, *args: Any) -> Any:
@@ -131,29 +150,63 @@ class TracedModule(torch.nn.Module):
                 )
             columns.append(a.reshape(batch, -1))
         flat = torch.cat(columns, 1) if columns else theta.new_zeros((batch, 0))
-        flat = flat.to(dtype=theta.dtype)
-        vals = torch.cat(
-            [
-                flat.T.index_select(0, self.input_columns),
-                theta[:, None].expand(-1, batch),
-                self.literal_values.to(theta.dtype)[:, None].expand(-1, batch),
-            ]
-        )
+        b = flat.to(dtype=theta.dtype).T.index_select(0, self.input_columns)
+        u = torch.cat([theta, self.literal_values.to(theta.dtype)])[:, None]
         for level in self.levels:
-            made = []
-            for name, j, k in level:
-                op = OPS[name]
-                xs = vals.index_select(0, getattr(self, f"ins{j}")).reshape(-1, k, batch)
-                extra = (getattr(self, f"const{j}").to(theta.dtype),) if op.has_arg else ()
-                out = op.fwd(TORCH, *xs.unbind(1), *extra)
-                made.append(out.detach() if name in self.constant_ops else out)
-            vals = torch.cat([vals, *made])
-        out = vals.index_select(0, self.output_rows).T
+            made: dict[bool, list[Any]] = {True: [], False: []}
+            for name, j, batched, order, pairs in level:
+                index_b, index_u = getattr(self, f"b{j}"), getattr(self, f"u{j}")
+                xb = b.index_select(0, index_b.flatten()).view(*index_b.shape, b.shape[1])
+                xu = u.index_select(0, index_u.flatten()).view(*index_u.shape, 1)
+                if pairs:
+                    out = self._dot(j, pairs, xb, xu)
+                else:
+                    parts = {True: xb.unbind(1), False: xu.unbind(1)}
+                    xs = [parts[m][k] for m, k in order]
+                    op = OPS[name]
+                    extra = (getattr(self, f"const{j}").to(theta.dtype),) if op.has_arg else ()
+                    out = op.fwd(TORCH, *xs, *extra)
+                made[batched].append(out.detach() if name in self.constant_ops else out)
+            if made[True]:
+                b = torch.cat([b, *made[True]])
+            if made[False]:
+                u = torch.cat([u, *made[False]])
+        out = torch.cat(
+            [b.index_select(0, self.out_b), u.index_select(0, self.out_u).expand(-1, batch)]
+        )
+        out = out.index_select(0, self.out_order).T
         if self.out_key == ():
             return out[:, 0]
         if self.out_key[:1] == (None,):
             return out
         return out.reshape(batch, *self.out_key)
+
+    def _pairs(self, j: int, order: list[tuple[bool, int]]) -> list[tuple[bool, bool, int]]:
+        """A dot's products ``w_c * x_c`` sorted by where each side lives (batched or not),
+        each kind's columns kept as buffers: weights times inputs is then one batched matrix
+        product for a whole layer of neurons, as the tape runs it."""
+        n = len(order) // 2
+        kinds: dict[tuple[bool, bool], list[tuple[int, int]]] = {}
+        for (mw, kw), (mx, kx) in zip(order[:n], order[n:]):
+            kinds.setdefault((mw, mx), []).append((kw, kx))
+        pairs = []
+        for q, ((mw, mx), cols) in enumerate(sorted(kinds.items())):
+            self.register_buffer(f"w{j}_{q}", _index([kw for kw, _ in cols]), False)
+            self.register_buffer(f"x{j}_{q}", _index([kx for _, kx in cols]), False)
+            pairs.append((mw, mx, q))
+        return pairs
+
+    def _dot(self, j: int, pairs: list[tuple[bool, bool, int]], xb: Any, xu: Any) -> Any:
+        """``dot``'s forward rule (the sum of the products), a kind of pair at a time."""
+        source = {True: xb, False: xu}
+        total = None
+        for mw, mx, q in pairs:
+            w = source[mw].index_select(1, getattr(self, f"w{j}_{q}"))
+            x = source[mx].index_select(1, getattr(self, f"x{j}_{q}"))
+            # weights times a batch of inputs: (1 x n) @ (n x batch), else plain products
+            part = torch.bmm(w.transpose(1, 2), x)[:, 0] if not mw and mx else (w * x).sum(1)
+            total = part if total is None else total + part
+        return total
 
     def sync(self) -> None:
         """Write ``theta`` into the Values' ``.data`` (as float64 numbers)."""
@@ -181,8 +234,9 @@ def _passes_no_gradient(name: str) -> bool:
     return all(g is None for g in op.vjp(FLOAT, 1.0, out, *example))
 
 
-def _index(xs: list[int]) -> Any:
-    return torch.tensor(xs, dtype=torch.int64)
+def _index(xs: list[Any], width: int | None = None) -> Any:
+    t = torch.tensor(xs, dtype=torch.int64)
+    return t if width is None else t.reshape(len(xs), width)
 
 
 def to_torch(
