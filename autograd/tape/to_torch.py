@@ -90,7 +90,10 @@ class TracedModule(torch.nn.Module):
         self.register_buffer("input_columns", _index([rows.inputs[i] for i in inputs]), False)
         self.theta = torch.nn.Parameter(torch.tensor([v.data for v in values], dtype=torch.float64))
         literals = [rows.literals[i] for i in sorted(rows.literals)]
-        self.register_buffer("literal_values", torch.tensor(literals, dtype=torch.float64), False)
+        # The numbers baked into the program stay float64 here (not buffers, which .to(dtype)
+        # would round for good) and are converted for the dtype and device of each call.
+        self.constants = {"literals": torch.tensor(literals, dtype=torch.float64)}
+        self._converted: dict[tuple[Any, Any], dict[str, Any]] = {}
         # Rows by depth, op, and which inputs are batched, the depths in order: one gather and
         # one torch call a group.
         depth: dict[int, int] = {}
@@ -117,7 +120,7 @@ class TracedModule(torch.nn.Module):
             self.levels[-1].append((name, j, any(mask), order, pairs))
             if OPS[name].has_arg:
                 consts = torch.tensor([[float(r.const)] for r in group], dtype=torch.float64)
-                self.register_buffer(f"const{j}", consts, False)
+                self.constants[f"const{j}"] = consts
             for r in group:
                 batched = any(mask)
                 where[r.out] = (batched, count[batched])
@@ -151,7 +154,8 @@ class TracedModule(torch.nn.Module):
             columns.append(a.reshape(batch, -1))
         flat = torch.cat(columns, 1) if columns else theta.new_zeros((batch, 0))
         b = flat.to(dtype=theta.dtype).T.index_select(0, self.input_columns)
-        u = torch.cat([theta, self.literal_values.to(theta.dtype)])[:, None]
+        constants = self._constants_for(theta)
+        u = torch.cat([theta, constants["literals"]])[:, None]
         for level in self.levels:
             made: dict[bool, list[Any]] = {True: [], False: []}
             for name, j, batched, order, pairs in level:
@@ -164,7 +168,7 @@ class TracedModule(torch.nn.Module):
                     parts = {True: xb.unbind(1), False: xu.unbind(1)}
                     xs = [parts[m][k] for m, k in order]
                     op = OPS[name]
-                    extra = (getattr(self, f"const{j}").to(theta.dtype),) if op.has_arg else ()
+                    extra = (constants[f"const{j}"],) if op.has_arg else ()
                     out = op.fwd(TORCH, *xs, *extra)
                 made[batched].append(out.detach() if name in self.constant_ops else out)
             if made[True]:
@@ -180,6 +184,15 @@ class TracedModule(torch.nn.Module):
         if self.out_key[:1] == (None,):
             return out
         return out.reshape(batch, *self.out_key)
+
+    def _constants_for(self, theta: Any) -> dict[str, Any]:
+        key = (theta.device, theta.dtype)
+        if key not in self._converted:
+            self._converted[key] = {
+                name: c.to(device=theta.device, dtype=theta.dtype)
+                for name, c in self.constants.items()
+            }
+        return self._converted[key]
 
     def _pairs(self, j: int, order: list[tuple[bool, int]]) -> list[tuple[bool, bool, int]]:
         """A dot's products ``w_c * x_c`` sorted by where each side lives (batched or not),

@@ -182,3 +182,39 @@ def test_clear_errors():
         module(torch.ones(3), torch.ones(2))
     with pytest.raises(RuntimeError, match="BatchTape: call it on a batch first"):
         BatchTape(MLP(2, [1]), hinge).to_torch()
+
+
+def test_the_outgrowing_page_runs_and_prints_what_it_says(tmp_path, monkeypatch):
+    import re
+
+    from ..test_docs import run_block
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "outgrowing.md"
+    blocks = re.findall(r"```py\n(.*?)```", page.read_text(encoding="utf-8"), flags=re.S)
+    runnable = [b for b in blocks if not b.startswith("# from ")]
+    assert len(runnable) >= 4
+    monkeypatch.chdir(tmp_path)
+    namespace = {"__name__": "__docs_outgrowing__"}
+    for index, code in enumerate(runnable):
+        run_block(code, f"outgrowing.md py block {index}", namespace)
+
+
+def test_constants_of_the_program_survive_a_trip_through_float32():
+    module = trace(lambda x: (x * 0.1 + 0.3).leaky_relu(0.01), 1.0).to_torch()
+    module.float()
+    assert module(torch.tensor([2.0, -2.0])).dtype == torch.float32
+    module.double()  # no parameters to round: the numbers are exactly eager's again
+    x = torch.tensor([2.0, -2.0], dtype=F64)
+    assert module(x).tolist() == [(Value(v) * 0.1 + 0.3).leaky_relu(0.01).data for v in (2.0, -2.0)]
+
+
+def test_the_readme_section_runs():
+    import re
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Outgrowing the scalar engine", 1)[1].split("\n## ", 1)[0]
+    (code,) = re.findall(r"```py\n(.*?)```", section, flags=re.S)
+    namespace: dict = {}
+    exec(compile(code, "README.md, Outgrowing the scalar engine", "exec"), namespace)
+    assert namespace["out"].shape == (100,)
+    assert "trace(" in code and ".to_torch()" in code
