@@ -148,10 +148,10 @@ def _jvp(fname: str, f: Callable[..., Any], primals: Any, tangents: Any) -> tupl
             )
         shapes.append(shape)
     nested = any(isinstance(x, Value) for x in p_leaves + t_leaves)
-    xs = _inputs(p_leaves)
-    items = iter(xs)
-    args = [_build(shape, items) for shape in shapes]
-    with enable_grad():
+    with enable_grad():  # a no_grad around the call does not stop it (as with torch.func)
+        xs = _inputs(p_leaves)
+        items = iter(xs)
+        args = [_build(shape, items) for shape in shapes]
         out_shape, outs = _outputs(fname, f(*args))
         order = topological_order(outs)
         tangent_of = _push(order, dict(zip(xs, t_leaves)), set(xs), VALUE if nested else FLOAT)
@@ -166,12 +166,12 @@ def _jacobian(fname: str, f: Callable[..., Any], argnums: Any, forward: bool) ->
         leaves: list[Any] = []
         shapes = {i: _flatten(fname, f"argument {i}", args[i], leaves) for i in nums}
         nested = any(isinstance(x, Value) for x in leaves)
-        xs = _inputs(leaves)
-        items = iter(xs)
-        call = [Value(a) if _is_number(a) else a for a in args]
-        for i in nums:
-            call[i] = _build(shapes[i], items)
         with enable_grad():
+            xs = _inputs(leaves)
+            items = iter(xs)
+            call = [Value(a) if _is_number(a) else a for a in args]
+            for i in nums:
+                call[i] = _build(shapes[i], items)
             out_shape, outs = _outputs(fname, f(*call))
             rows = _forward_rows(outs, xs, nested) if forward else _reverse_rows(outs, xs, nested)
         # One row per output number; each row split into the differentiated arguments' shapes.

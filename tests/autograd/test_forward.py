@@ -216,9 +216,14 @@ def test_inputs_are_independent_of_what_computed_them():
 
 
 def test_jvp_works_under_no_grad():
+    x = Value(3.0)
     with no_grad():
         assert jvp(lambda x: x * x, (3.0,), (1.0,)) == (9.0, 6.0)
         assert jacrev(lambda x: x * x)(3.0) == 6.0
+        tangent = jvp(lambda a, b: a * b, (x, x), (1.0, 0.0))[1]  # two inputs, one Value
+    assert float(tangent) == 3.0
+    tangent.backward()  # d/da (a * b) = b, which is x again: its graph reaches x
+    assert x.grad == 1.0
 
 
 # ---- errors ---------------------------------------------------------------------------------
