@@ -13,6 +13,9 @@ from autograd.value import apply
 
 from .programs import TORCH, random_program
 
+# torch.func calls torch.jit.script internally, which torch 2.13 reports as deprecated.
+TORCH_FUNC_WARNING = "ignore:`torch.jit.script` is deprecated:DeprecationWarning"
+
 
 def outputs(program, *inputs):
     """The program's output nodes one by one (a vector function), on our Values."""
@@ -92,6 +95,7 @@ def test_hvp_is_the_hessian_times_the_direction(seed):
 
 
 @pytest.mark.torch
+@pytest.mark.filterwarnings(TORCH_FUNC_WARNING)
 @pytest.mark.parametrize("seed", range(60))
 def test_random_programs_match_torch_func(seed):
     torch = pytest.importorskip("torch")
@@ -115,6 +119,7 @@ def test_random_programs_match_torch_func(seed):
 
 
 @pytest.mark.torch
+@pytest.mark.filterwarnings(TORCH_FUNC_WARNING)
 @pytest.mark.parametrize("seed", range(15))
 def test_hessians_and_hvps_match_torch_func(seed):
     torch = pytest.importorskip("torch")
@@ -133,6 +138,7 @@ def test_hessians_and_hvps_match_torch_func(seed):
 
 
 @pytest.mark.torch
+@pytest.mark.filterwarnings(TORCH_FUNC_WARNING)
 @pytest.mark.parametrize(
     "name, x0", [("sqrt", 0.0), ("relu", 0.0), ("abs", 0.0), ("leaky_relu", 0.0)]
 )
