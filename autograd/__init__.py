@@ -11,6 +11,7 @@ import os as _os
 from . import codegen as _codegen
 from .backward import grad, hessian, value_and_grad
 from .check import gradcheck
+from .forward import hvp, jacfwd, jacrev, jvp
 from .grad_mode import enable_grad, no_grad
 from .tape import trace
 from .value import Value
@@ -35,6 +36,10 @@ __all__ = [
     "grad",
     "value_and_grad",
     "hessian",
+    "jvp",
+    "jacfwd",
+    "jacrev",
+    "hvp",
     "gradcheck",
     "trace",
     "ENGINE",

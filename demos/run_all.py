@@ -83,6 +83,7 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"Step through backprop: open {Path(args.out) / 'neuron_backprop.html'} in a browser.")
     print(f"Watch moons learn: open {Path(args.out) / 'moons_training.html'} in a browser.")
     print("The same moons training on the numpy tape: python demos/moons.py --fast")
+    print("Exported to torch, trained on 2 processes: python demos/scale_out.py (needs torch)")
     if others():
         print(f"Not in the tour, run alone: {', '.join(f'demos/{n}' for n in others())}")
     return {"files": files, "seconds": seconds, "total": total}

@@ -53,6 +53,7 @@ def execute(path: Path, tmp_path: Path, prelude: str = "", code_cells_run: int =
         nb.cells = nb.cells[: last + 1]
     check = "import shutil\nassert shutil.which('dot') is None, shutil.which('dot')\n" + prelude
     nb.cells.insert(0, nbformat.v4.new_code_cell(check))
+    nb.cells.append(nbformat.v4.new_code_cell("import time\nprint(time.process_time())"))
     client = nbclient.NotebookClient(
         nb,
         timeout=600,
@@ -61,6 +62,7 @@ def execute(path: Path, tmp_path: Path, prelude: str = "", code_cells_run: int =
     )
     client.execute(env=kernel_env(tmp_path))  # raises CellExecutionError on any error
     nb.cells.pop(0)
+    nb.metadata["cpu_seconds"] = float(nb.cells.pop().outputs[0].text)  # the kernel's CPU time
     return nb
 
 
@@ -136,6 +138,13 @@ def test_each_cell_runs_and_shows_what_it_should(path, tmp_path):
         for expected in lesson["prints"]:
             assert expected in text, f"{where} printed {text!r}, not {expected!r}"
     assert not list(tmp_path.glob("*.png")) + list(tmp_path.glob("*.html"))  # nothing written
+    budget = CPU_BUDGET.get(path.stem)
+    assert budget is None or nb.metadata["cpu_seconds"] < budget, nb.metadata["cpu_seconds"]
+
+
+# Lessons with a time budget (issue 24: each under about 30 s), in seconds of the kernel's CPU
+# time, which a busy machine does not inflate as it does the wall clock.
+CPU_BUDGET = {"05_forward_and_reverse": 30.0, "06_convolutions": 30.0}
 
 
 # issue 13, "Done when": the lecture neuron, draw_dot, fit on moons, plot_loss,

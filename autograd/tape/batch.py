@@ -123,6 +123,15 @@ class BatchTape:
         self.runner.write_back(grads=self._grad_ready)
         self._loaded = False
 
+    def to_torch(self) -> Any:
+        """The model (not the loss) as a ``torch.nn.Module`` on batches (needs torch; see
+        :mod:`autograd.tape.to_torch`), its parameters first synced into the Values."""
+        from .to_torch import to_torch
+
+        self.sync()
+        rec = self.recording
+        return to_torch(rec, [self._sample_shape], self.out_key, len(rec.guards))
+
     def _program(self) -> Program:
         return self._runner().program
 

@@ -131,6 +131,17 @@ class Tape:
         self._last, self._last_values = traced, []
         return traced, columns
 
+    def to_torch(self) -> Any:
+        """The last traced program as a ``torch.nn.Module`` on batches (needs torch; see
+        :mod:`autograd.tape.to_torch`): arguments and result with the batch first."""
+        from .to_torch import to_torch
+
+        traced = self._current()
+        rows, guards = traced.program.rows, traced.program.stats["guards"]
+        if self.has_aux:
+            raise ValueError("Tape.to_torch: a function traced with has_aux=True is not supported")
+        return to_torch(rows, traced.keys, traced.out_key, guards)
+
     # ---- introspection --------------------------------------------------------------------------
     @property
     def parameters(self) -> list[Value]:
