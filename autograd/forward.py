@@ -27,11 +27,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from .backward import _argnums, chain_rule, local_grads, path_order
+from .backward import VALUE, _argnums, chain_rule, local_grads, path_order
 from .grad_mode import enable_grad
 from .graph import topological_order
 from .namespaces import FLOAT
-from .namespaces import VALUE as VALUE  # after the engine's move: from .backward import VALUE
 from .value import Value, _is_number, _lift
 
 # A tree's shape: None for one number, else (list or tuple, the children's shapes).
