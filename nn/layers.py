@@ -230,6 +230,12 @@ class Neuron(Module):
         """The activation's name (None = linear)."""
         return self.options.activation
 
+    @activation.setter
+    def activation(self, name: str | None) -> None:  # checked as the constructor checks it
+        o = self.options
+        self.options = NeuronOptions.checked("Neuron", name, o.bias, o.init, o.fused, o.leaky_slope)
+        self._act = self.options.act()
+
     @property
     def fused(self) -> bool:
         return self.options.fused

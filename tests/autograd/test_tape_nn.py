@@ -188,7 +188,6 @@ def test_fused_and_unfused_mlps_give_the_same_tape_results():
 def _changes():
     def activation(m):
         m.layers[0].neurons[0].activation = "tanh"
-        m.layers[0].neurons[0]._act = lambda v: v.tanh()
 
     def neuron(m):
         m.layers[-1].neurons.append(Neuron(3, seed=9))

@@ -67,6 +67,10 @@ def run(case: str, compile: bool, tracer: Any = None) -> tuple[list[float], list
             compile=compile)  # fmt: skip
     except KeyboardInterrupt:
         interrupted = True
+    except Exception as e:  # numpy turns an interrupt inside its Python callbacks into a TypeError
+        if not _from_interrupt(e):
+            raise
+        interrupted = True
     finally:
         sys.settrace(None)
     assert grad_mode.GRAD_STATE.get() == (True, None), "fit left the grad mode changed"
@@ -74,6 +78,15 @@ def run(case: str, compile: bool, tracer: Any = None) -> tuple[list[float], list
     # state each time (slower, never wrong). Reset it so each run starts alike.
     grad_mode.OPEN_CONTEXTS.clear()
     return before, [p.data for p in model.parameters()], interrupted
+
+
+def _from_interrupt(error: BaseException | None) -> bool:
+    """Whether ``error`` was raised while handling the injected KeyboardInterrupt."""
+    while error is not None:
+        if isinstance(error, KeyboardInterrupt):
+            return True
+        error = error.__context__ or error.__cause__
+    return False
 
 
 def eager_trajectory(case: str) -> list[list[float]]:
@@ -159,16 +172,21 @@ def at_some_step(value: float, initial: float, steps: list[float]) -> bool:
 def test_an_interrupt_anywhere_leaves_every_weight_as_it_was_or_at_a_step(case, compile):
     trajectory = eager_trajectory(case)
     points = injection_points(case, compile, spread=40)
-    interrupted_runs, bad = 0, []
+    reached, swallowed, bad = 0, [], []
     for n in points:
-        before, after, interrupted = run(case, compile, InterruptAt(n))
-        interrupted_runs += interrupted
+        injector = InterruptAt(n)
+        before, after, interrupted = run(case, compile, injector)
+        if injector.places > n:  # the run got there (the last few places can move a little:
+            reached += 1  # fit picks its BLAS threads by the machine's load)
+            if not interrupted:
+                swallowed.append(n)
         for i, value in enumerate(after):
             if not at_some_step(value, before[i], [step[i] for step in trajectory]):
                 bad.append((n, i, value))
                 break
     assert not bad, f"{len(bad)} of {len(points)} interrupts left a weight at no step: {bad[:5]}"
-    assert interrupted_runs == len(points)  # every injection really interrupted fit
+    assert not swallowed, f"interrupts that never came out of fit: {swallowed}"
+    assert reached >= 0.95 * len(points)
     assert len(points) > 60  # set-up and epochs were both covered
 
 
