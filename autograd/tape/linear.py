@@ -192,8 +192,9 @@ class Grid(Kernel):
         shared_terms: Operand | None,
         sample_terms: Operand | None,
         out: slice,
+        ones: int | None = None,
     ) -> None:
-        self.a, self.x, self.out = a, x, out
+        self.a, self.x, self.out, self.ones = a, x, out, ones
         self.shared_terms, self.sample_terms = shared_terms, sample_terms
         self.out_batched = True
 
@@ -210,32 +211,62 @@ class Grid(Kernel):
         (ni, k), j = self.a.slots.shape, self.x.slots.shape[0]
         out = buf.per_sample[self.out].reshape(ni, j * n)
         out3 = out.reshape(ni, j, n)
-        av, fa = read(self.a, buf, ())
-        # X as (K, J * batch): for each input k, its rows in every window j side by side.
-        xv, fx = read(Operand("b", self.x.slots.T.copy()), buf, (n,))
-        xv = xv.reshape(k, j * n)
-        calls: list[Call] = [f for f in (fa, fx) if f is not None]
-        calls.append(partial(np.matmul, av, xv, out=out))
+        folded = self._folded(buf)
+        if folded is not None:  # [W | b] @ [X; 1]: the bias rides in the product
+            block, _, x1 = folded
+            av, xv = block[:k].T, x1[:k]
+            calls: list[Call] = [partial(np.matmul, block.T, x1, out=out)]
+        else:
+            av, fa = read(self.a, buf, ())
+            # X as (K, J * batch): for each input k, its rows in every window j side by side.
+            xv, fx = read(Operand("b", self.x.slots.T.copy()), buf, (n,))
+            xv = xv.reshape(k, j * n)
+            calls = [f for f in (fa, fx) if f is not None]
+            calls.append(partial(np.matmul, av, xv, out=out))
         for c, batched in ((self.shared_terms, False), (self.sample_terms, True)):
-            if c is not None:
+            if c is not None and not (folded is not None and c is self.shared_terms):
                 cv, fc = read(c, buf, (n,) if batched else ())
                 if fc is not None:
                     calls.append(fc)
                 calls.append(_add_terms(out3, cv, _coef(c, cv), batched))
-        backward = self._backward(buf, av, xv, ni, j, n) if self.backward_needed else []
+        backward = self._backward(buf, av, xv, ni, j, n, folded) if self.backward_needed else []
         return calls, backward
 
-    def _backward(self, buf: Buffers, av: Any, xv: Any, ni: int, j: int, n: int) -> list[Call]:
+    def _folded(self, buf: Buffers) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """Where the lowering laid the layer out for it (``Lowering.fold_bias``): ``[W^T; b]``,
+        a (K + 1, I) view of the parameters, the same view of their gradients, and ``[X; 1]``,
+        a (K + 1, batch) view of the rows."""
+        b = self.shared_terms
+        if self.ones is None or b is None or b.coef is not None or b.slots.shape[1:] != (1, 1):
+            return None
+        entries = contiguous(np.concatenate([self.a.slots.T.ravel(), b.slots.ravel()]))
+        rows = contiguous(np.append(self.x.slots.ravel(), self.ones))
+        if entries is None or rows is None or self.x.slots.shape[0] != 1:
+            return None
+        shape = (self.a.slots.shape[1] + 1, self.a.slots.shape[0])
+        grads = buf.shared_grads[entries].reshape(shape)
+        return buf.shared[entries].reshape(shape), grads, buf.per_sample[rows]
+
+    def _backward(
+        self, buf: Buffers, av: Any, xv: Any, ni: int, j: int, n: int, folded: Any
+    ) -> list[Call]:
         g = buf.per_sample_grads[self.out].reshape(ni, j * n)
         g3 = g.reshape(ni, j, n)
         calls: list[Call] = []
-        if self.a.needs:
+        bias = self.shared_terms
+        both = (self.a, bias) if bias is not None else ()
+        if folded is not None and all(o.needs and o.mode == "assign" for o in both):
+            # [X; 1] @ g^T: the weights' gradient, and the bias's (g summed over the batch).
+            _, grads, x1 = folded
+            calls.append(partial(np.matmul, x1, g.T, out=grads))
+            bias = None
+        elif self.a.needs:
             calls.append(_matmul_into(self.a, buf, g, xv.T))
         if self.x.needs:
             xt = Operand("b", self.x.slots.T.copy(), needs=True, mode=self.x.mode)
             calls.append(_matmul_into(xt, buf, av.T, g))
-        if self.shared_terms is not None and self.shared_terms.needs:
-            calls.append(_bias_grad(self.shared_terms, buf, g, g3))
+        if bias is not None and bias.needs:
+            calls.append(_bias_grad(bias, buf, g, g3))
         if self.sample_terms is not None and self.sample_terms.needs:
             write_b = sink(self.sample_terms, buf)
             shape = self.sample_terms.slots.shape

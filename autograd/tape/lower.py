@@ -15,7 +15,7 @@ import numpy as np
 
 from .kernels import Apply, Broadcast, Kernel
 from .linear import Grid, Sums
-from .operands import Operand
+from .operands import Operand, contiguous
 from .passes import Analysis, Group, LinearForm, cut_inputs
 from .record import Recording
 from .slots import Slots
@@ -127,6 +127,7 @@ class Lowering:
         if ni * nj != s or np.bincount(cell, minlength=s).max() != 1:
             return None
         perm = np.argsort(cell)
+        ones = self.fold_bias(ua, ux, terms)  # first: it places the weights
         wa = self.operand(ua, False)
         wx = Operand("b", ux, bool(self.needs[x].any()))
         cs = []
@@ -144,7 +145,27 @@ class Lowering:
             opd = self.operand(c, name == "sample_terms")
             opd.coef = coef
             cs.append(opd)
-        return Grid(wa, wx, cs[0], cs[1], self.slots.outputs(members[perm], True))
+        return Grid(wa, wx, cs[0], cs[1], self.slots.outputs(members[perm], True), ones)
+
+    def fold_bias(self, ua: np.ndarray, ux: np.ndarray, terms: dict[str, Any]) -> int | None:
+        """Lay a dense layer out so its bias rides in its matrix product, as hand-written numpy
+        does: the weights column by column, the biases next ([W^T; b], one block of the
+        parameters), and a row of 1.0 below the inputs ([X; 1]). The row's number, or None
+        where the layout is not free to choose (weights already placed, inputs not the last
+        rows); ``Grid`` checks the block before it uses it."""
+        c, coef = terms.get("shared_terms", (None, None))
+        if ux.shape[0] != 1 or c is None or c.shape[1] != 1 or coef is not None:
+            return None
+        rows = contiguous(ux.ravel())
+        if rows is None or rows.stop != self.slots.next_row:
+            return None
+        leaves = np.concatenate([ua.ravel(), c.ravel()])  # distinct parameters, not yet placed
+        if np.unique(leaves).size != leaves.size or (self.slots.entry[leaves] >= 0).any():
+            return None
+        if not all(i in self.rec.params for i in leaves.tolist()):
+            return None
+        self.slots.entries(ua.T)
+        return self.slots.ones_row()
 
     def broadcast(self, node: int) -> Broadcast:
         """A row for an unbatched output (programs return rows)."""

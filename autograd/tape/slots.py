@@ -49,6 +49,7 @@ class Slots:
         self.next_literal_row = rec.n_inputs
         self.next_row = rec.n_inputs + len(distinct)
         self.extra_params = list(extra_params)
+        self.ones_rows: list[int] = []  # rows of 1.0 a layer's bias is folded in by
         if param_order:  # parameters laid out as another program has them
             node_of = {id(p): i for i, p in rec.params.items()}
             nodes = [node_of[id(p)] for p in param_order if id(p) in node_of]
@@ -89,6 +90,13 @@ class Slots:
             self.entry[members] = np.arange(start, start + members.size)
             self.next_entry += members.size
         return slice(start, start + members.size)
+
+    def ones_row(self) -> int:
+        """A row of 1.0 after the last rows handed out: below a layer's inputs, it folds the
+        layer's bias into its matrix product (``Grid``)."""
+        self.ones_rows.append(self.next_row)
+        self.next_row += 1
+        return self.next_row - 1
 
     def _leaf_entry(self, i: int) -> int:
         rec = self.rec
@@ -131,7 +139,8 @@ class Slots:
         values = {literal_key(x): x for x in self.rec.literals.values()}
         return (
             [(e, values[k]) for k, e in self.literal_entry.items()],
-            [(r, values[k]) for k, r in self.literal_row.items()],
+            [(r, values[k]) for k, r in self.literal_row.items()]
+            + [(r, 1.0) for r in self.ones_rows],
         )
 
     @property

@@ -83,8 +83,21 @@ def test_the_kernels_print_as_what_they_compute():
     model = MLP(2, [4, 1], seed=0)
     t = trace(lambda x: model(x), [0.5, -0.2])
     t([0.1, 0.2])
+    # Rows 2 and 11 hold 1.0: below each layer's inputs, the bias rides in its product.
     assert [repr(k) for k in t.kernels] == [
-        "Grid(4x2 weights @ 2x1 inputs + bias) -> rows 2:6",
-        "Apply(relu x4) -> rows 6:10",
-        "Grid(1x4 weights @ 4x1 inputs + bias) -> rows 10:11",
+        "Grid(4x2 weights @ 2x1 inputs + bias) -> rows 3:7",
+        "Apply(relu x4) -> rows 7:11",
+        "Grid(1x4 weights @ 4x1 inputs + bias) -> rows 12:13",
     ]
+
+
+def test_a_dense_layer_is_one_matrix_product_forward_and_backward():
+    from nn import MLP
+
+    model = MLP(2, [4, 1], seed=0)
+    t = trace(lambda x: model(x), [0.5, -0.2])
+    t([0.1, 0.2])
+    buf = t._current().program.buffers(1)
+    # [W | b] @ [X; 1] per layer and the relu; backward: per layer, [X; 1] @ g^T for the
+    # weights and the bias and W^T @ g for its inputs (a trace's get gradients), and the relu.
+    assert (len(buf.forward), len(buf.backward)) == (3, 5)
