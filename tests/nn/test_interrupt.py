@@ -14,6 +14,7 @@ and over evenly spaced lines across the whole run, for an MLP and for a CNN.
 
 from __future__ import annotations
 
+import gc
 import random
 import sys
 from collections.abc import Callable
@@ -61,6 +62,15 @@ def run(case: str, compile: bool, tracer: Any = None) -> tuple[list[float], list
     model, X, y, optimizer, loss = CASES[case]()  # noqa: N806
     before = [p.data for p in model.parameters()]
     interrupted = False
+    hook = sys.unraisablehook
+
+    def lost(unraisable: Any) -> None:  # raised in a finalizer: CPython drops it, as it would
+        if unraisable.exc_type is KeyboardInterrupt and tracer is not None:  # a real Ctrl-C there
+            tracer.lost = True
+        else:
+            hook(unraisable)
+
+    sys.unraisablehook = lost
     sys.settrace(tracer)
     try:
         fit(model, X, y, loss=loss, optimizer=optimizer, epochs=2, batch_size=4, progress=False,
@@ -75,6 +85,9 @@ def run(case: str, compile: bool, tracer: Any = None) -> tuple[list[float], list
         interrupted = True
     finally:
         sys.settrace(None)
+        if getattr(tracer, "fired", False):
+            gc.collect()  # the interrupted run's garbage is finalized under the hook
+        sys.unraisablehook = hook
     assert grad_mode.GRAD_STATE.get() == (True, None), "fit left the grad mode changed"
     # An interrupt at exit_scope's first line leaves one count here: ops then read the grad
     # state each time (slower, never wrong). Reset it so each run starts alike.
@@ -138,7 +151,7 @@ class InterruptAt(Counter):
 
     def __init__(self, n: int) -> None:
         super().__init__()
-        self.n, self.fired = n, False
+        self.n, self.fired, self.lost = n, False, False
 
     def place(self, frame: Any) -> None:
         if self.places == self.n:
